@@ -1,0 +1,5 @@
+"""python -m diffcli"""
+
+from diffcli.cli import main
+
+main()

@@ -1,0 +1,60 @@
+"""The library entry points: what the CLI calls, and what notebooks and scripts call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from diffcli.comparison import Comparison, run
+from diffcli.options import Options
+from diffcli.problem import build_problem
+
+
+def compare(
+    expression: str,
+    at: str | Mapping[str, Any],
+    *,
+    wrt: str | Sequence[str] | None = None,
+    order: int = 1,
+    methods: str | Sequence[str] | None = None,
+    device: str = "auto",
+    dtype: str = "float64",
+    scheme: str = "central",
+    step: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Comparison:
+    """Differentiate `expression` at `at` symbolically, numerically and with autograd.
+
+    `at` is a POINT string ("x=1,y=[1,2]") or a mapping of names to numbers, nested lists
+    or NumPy arrays. Raises DiffcliError (with a message for the user) on bad input.
+
+    >>> compare("sin(x)", at={"x": 1.0}).agree
+    True
+    """
+    options = Options.from_raw(
+        command="grad",
+        wrt=wrt,
+        order=order,
+        methods=methods,
+        device=device,
+        dtype=dtype,
+        scheme=scheme,
+        step=step,
+        rtol=rtol,
+        atol=atol,
+    )
+    return compare_with(expression, at, options)
+
+
+def compare_with(expression: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
+    """compare() for an Options object already built (the CLI and batch use this)."""
+    problem = build_problem(expression, at, options.wrt, options.order)
+    if options.command == "grad" and problem.output_shape and problem.order == 1:
+        from diffcli.errors import OptionError
+
+        raise OptionError(
+            f"grad needs a scalar expression, but this one has shape {problem.output_shape}: "
+            "use diffcli jacobian for vector or matrix outputs"
+        )
+    return run(problem, options)

@@ -1,0 +1,117 @@
+"""The command line: options → Options → api → renderer. Only this module prints or exits.
+
+Heavy libraries (torch, SymPy, NumPy, rich) load inside the commands, so `--help`,
+`--version` and input errors answer at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from diffcli import __version__
+from diffcli.errors import DiffcliError
+from diffcli.options import DEVICES, DTYPES, FORMATS, SCHEMES
+
+EXIT_BAD_INPUT = 2
+
+
+def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every computing command takes (CONTRACT.md)."""
+    options = [
+        click.option("--at", "at", required=True, metavar="POINT",
+                     help="Values of the variables: x=1,y=[1,2] or a bare number for one variable."),
+        click.option("--wrt", metavar="VARS", help="Comma-separated variables to differentiate by (default: all)."),
+        click.option("--methods", default="symbolic,numeric,autograd", show_default=True,
+                     help="Which methods to run, comma-separated."),
+        click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
+                     help="Autograd device (auto: cuda if available)."),
+        click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True,
+                     help="Working precision of autograd and finite differences."),
+        click.option("--scheme", type=click.Choice(SCHEMES), default="central", show_default=True,
+                     help="Finite-difference scheme."),
+        click.option("--step", type=float, metavar="H", help="Finite-difference step (default: chosen per scheme)."),
+        click.option("--rtol", type=float, metavar="R", help="Relative agreement tolerance (default: per method)."),
+        click.option("--atol", type=float, metavar="A", help="Absolute agreement tolerance (default: per method)."),
+        click.option("--format", "output_format", type=click.Choice(FORMATS), default="table",
+                     show_default=True, help="Output format."),
+        click.option("--traceback", is_flag=True, hidden=True, help="Re-raise errors (for debugging)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _reported(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn DiffcliError into exit status 2 and one message on stderr (no traceback)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DiffcliError as problem:
+            if kwargs.get("traceback"):
+                raise
+            click.echo(f"diffcli: error: {problem.render()}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="diffcli")
+def main() -> None:
+    """Differentiate an expression three ways (SymPy, finite differences, torch.autograd)
+    and show how far each is from the exact value.
+
+    \b
+    Examples:
+      diffcli grad "sin(x)" --at 1.0
+      diffcli grad "2*dot(x, x)" --at x=arange(4)
+      diffcli grad "exp(x)*sin(x)" --at 1 --order 3 --format json
+
+    Exit status: 0 agree, 1 disagree or a method failed, 2 bad input,
+    3 not differentiable at the point.
+    """
+
+
+@main.command()
+@click.argument("expression", metavar="EXPR")
+@click.option("--order", type=int, default=1, show_default=True, metavar="K",
+              help="K-th derivative (one scalar variable).")
+@_shared_options
+@_reported
+def grad(expression: str, order: int, output_format: str, traceback: bool, **raw: Any) -> None:
+    """Gradient of a scalar EXPR at the point, by every method, against the exact value."""
+    from diffcli.api import compare_with
+    from diffcli.options import Options
+
+    at = raw.pop("at")
+    options = Options.from_raw(command="grad", order=order, **raw)
+    comparison = compare_with(expression, at, options)
+    _emit(comparison, output_format)
+    sys.exit(comparison.exit_code)
+
+
+def _emit(comparison: Any, output_format: str) -> None:
+    if output_format == "json":
+        from diffcli.render.json import dumps
+
+        click.echo(dumps(comparison))
+    elif output_format == "csv":
+        from diffcli.render.csv import to_csv
+
+        click.echo(to_csv(comparison), nl=False)
+    else:
+        from rich.console import Console
+
+        from diffcli.render.table import render_table
+
+        terminal = sys.stdout.isatty()
+        console = Console(width=None if terminal else 120, no_color="NO_COLOR" in os.environ or None)
+        console.print(render_table(comparison))

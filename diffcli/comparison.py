@@ -1,0 +1,373 @@
+"""Run the methods on one Problem, measure each against the exact reference, and decide.
+
+The verdict: every method that ran is within its tolerance of the reference (agree, exit
+0), or one is not or failed (disagree, exit 1), or the point sits on a kink where the
+one-sided derivatives differ (not differentiable, exit 3: the methods' conventions differ).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from diffcli.errors import DiffcliError
+from diffcli.lang.expr import Call, walk
+from diffcli.lang.ops import KINKS
+from diffcli.lang.printer import to_text
+from diffcli.methods import Outcome
+from diffcli.options import Options
+from diffcli.problem import Problem
+
+AGREE, DISAGREE, KINK = "agree", "disagree", "not differentiable"
+EXIT_CODES = {AGREE: 0, DISAGREE: 1, KINK: 3}
+
+
+@dataclass
+class MethodResult:
+    """One method's answer and how far it is from the reference."""
+
+    name: str
+    ok: bool
+    value: dict[str, np.ndarray] | None
+    seconds: float
+    details: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    abs_error: float | None = None
+    rel_error: float | None = None
+    rtol: float = 0.0
+    atol: float = 0.0
+    within: bool | None = None
+    by_design: str | None = None
+
+    @property
+    def digits(self) -> float | None:
+        """Correct significant digits: -log10 of the relative error, capped at 17."""
+        if self.rel_error is None or math.isnan(self.rel_error):
+            return None
+        if self.rel_error == 0:
+            return 17.0
+        return max(0.0, min(17.0, -math.log10(self.rel_error)))
+
+
+@dataclass
+class Reference:
+    """What the methods are measured against, and where it came from."""
+
+    source: str | None
+    value: dict[str, np.ndarray] | None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Kink:
+    """An operation on its kink at the point, with the one-sided derivatives there."""
+
+    op: str
+    where: str
+    condition: str
+    left: dict[str, np.ndarray]
+    right: dict[str, np.ndarray]
+    differentiable: bool
+
+
+@dataclass
+class Comparison:
+    """The full result of comparing the methods on one expression at one point."""
+
+    command: str
+    expression: str
+    parsed: str
+    problem: Problem
+    options: Options
+    reference: Reference
+    methods: dict[str, MethodResult]
+    status: str
+    notes: list[str]
+    kinks: list[Kink] = field(default_factory=list)
+    closed_form: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def agree(self) -> bool:
+        return self.status == AGREE
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def __rich__(self) -> Any:
+        from diffcli.render.table import render_table
+
+        return render_table(self)
+
+    def _repr_html_(self) -> str:
+        from diffcli.render.table import to_html
+
+        return to_html(self)
+
+    def to_json(self) -> dict[str, Any]:
+        from diffcli.render.json import to_record
+
+        return to_record(self)
+
+
+def run(problem: Problem, options: Options) -> Comparison:
+    """Compute the reference and every requested method, then the verdict."""
+    notes: list[str] = []
+    reference, symbolic_outcome, symbolic_seconds, symbolic_error, symbolic = _exact(problem)
+    results: dict[str, MethodResult] = {}
+    for name in options.methods:
+        if name == "symbolic":
+            results[name] = _result(name, symbolic_outcome, symbolic_seconds, symbolic_error)
+        else:
+            results[name] = _timed(name, _method(name, problem, options), notes)
+    if reference.value is None:
+        reference = _fallback_reference(results, reference)
+    closed = _closed_form(problem, symbolic, reference)
+    if symbolic_outcome is not None and closed and "symbolic" in results:
+        results["symbolic"].details["closed_form"] = closed
+    scale = _function_scale(problem)
+    kinks = _kinks(problem, scale) if symbolic is not None else []
+    for result in results.values():
+        _measure(result, reference, problem, options, scale, bool(kinks))
+    _mark_stop_gradient(problem, results, notes)
+    status = _verdict(results, reference, kinks, notes)
+    for problem_text in reference.problems:
+        if problem_text not in notes:
+            notes.append(problem_text)
+    return Comparison(
+        command=options.command,
+        expression=problem.text,
+        parsed=to_text(problem.expr),
+        problem=problem,
+        options=options,
+        reference=reference,
+        methods=results,
+        status=status,
+        notes=notes,
+        kinks=kinks,
+        closed_form=closed,
+    )
+
+
+def _exact(problem: Problem) -> tuple[Reference, Outcome | None, float, str | None, Any]:
+    """The symbolic method and the reference share one SymPy derivation."""
+    from diffcli.methods import symbolic
+
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            outcome, derived = symbolic.differentiate(problem)
+    except DiffcliError:
+        raise
+    except Exception as failure:  # SymPy cannot do it: the other methods still answer
+        seconds = time.perf_counter() - start
+        return Reference(None, None), None, seconds, _one_line(failure), None
+    seconds = time.perf_counter() - start
+    values, problems = symbolic.reference(derived)
+    outside = symbolic.domain_problem(derived)
+    if outside:
+        problems.insert(0, outside)
+    return Reference("exact", values, problems), outcome, seconds, None, derived
+
+
+def _method(name: str, problem: Problem, options: Options) -> Callable[[], Outcome]:
+    """The method as a call with nothing left to import, so that timing measures the work."""
+    if name == "numeric":
+        from diffcli.methods import numeric
+
+        return lambda: numeric.differentiate(problem, options.scheme, options.dtype, options.step)
+    from diffcli.methods import autograd
+
+    return lambda: autograd.differentiate(problem, options.device, options.dtype)
+
+
+def _timed(name: str, compute: Callable[[], Outcome], notes: list[str]) -> MethodResult:
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outcome = compute()
+    except DiffcliError:
+        raise
+    except Exception as failure:
+        return _result(name, None, time.perf_counter() - start, _one_line(failure))
+    for warning in caught:
+        message = f"{name}: {str(warning.message).splitlines()[0]}"
+        if message not in notes:
+            notes.append(message)
+    return _result(name, outcome, time.perf_counter() - start, None)
+
+
+def _result(name: str, outcome: Outcome | None, seconds: float, error: str | None) -> MethodResult:
+    if outcome is None:
+        return MethodResult(name, False, None, seconds, error=error or "failed")
+    return MethodResult(name, True, outcome.value, seconds, details=dict(outcome.details))
+
+
+def _one_line(failure: BaseException) -> str:
+    text = str(failure).strip().splitlines()
+    return f"{type(failure).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _fallback_reference(results: dict[str, MethodResult], failed: Reference) -> Reference:
+    numeric = results.get("numeric")
+    if numeric is not None and numeric.ok:
+        note = "SymPy could not give the exact derivative; the reference is the numeric estimate"
+        return Reference("numeric", numeric.value, [*failed.problems, note])
+    return Reference(None, None, [*failed.problems, "no reference: SymPy could not derive it"])
+
+
+def _closed_form(problem: Problem, symbolic: Any, reference: Reference) -> dict[str, str]:
+    if symbolic is None or reference.source != "exact" or reference.value is None:
+        return {}
+    from diffcli.methods.matrix_calculus import closed_forms
+
+    return closed_forms(problem, reference.value)
+
+
+def _function_scale(problem: Problem) -> float:
+    """max(1, |f(x0)|): the size round-off in f is measured against."""
+    from diffcli.methods.numeric import evaluate_at, leaves
+
+    value = evaluate_at(problem, leaves(problem, np.float64), np.float64)
+    finite = np.abs(value[np.isfinite(value)])
+    return max(1.0, float(np.max(finite, initial=0.0)))
+
+
+def default_tolerance(name: str, options: Options, order: int, near_kink: bool = False) -> float:
+    """The relative tolerance each method can be held to on a well-conditioned function.
+
+    Next to a kink the function is not smooth, and finite differences of any scheme are
+    only first-order accurate there, so they are held to that.
+    """
+    if name == "numeric":
+        from diffcli.methods.numeric import SCHEMES
+
+        eps = float(np.finfo(options.dtype).eps)
+        accuracy = SCHEMES[options.scheme].accuracy if options.scheme in SCHEMES else 2
+        if near_kink:
+            return min(1e-2, 1e3 * eps ** (1 / (1 + order)))
+        return min(1e-2, 100 * eps ** (accuracy / (accuracy + order)))
+    if name == "autograd" and options.dtype == "float32":
+        return 1e-4
+    return 1e-9
+
+
+def _measure(
+    result: MethodResult,
+    reference: Reference,
+    problem: Problem,
+    options: Options,
+    scale: float,
+    near_kink: bool,
+) -> None:
+    rtol = options.rtol if options.rtol is not None else default_tolerance(
+        result.name, options, problem.order, near_kink
+    )
+    if options.atol is not None:
+        atol = options.atol
+    elif result.name == "numeric":
+        atol = rtol * scale
+    else:
+        atol = rtol * 1e-3
+    result.rtol, result.atol = rtol, atol
+    if not result.ok or result.value is None or reference.value is None:
+        return
+    if reference.source == result.name:
+        result.abs_error, result.rel_error, result.within = 0.0, 0.0, True
+        return
+    worst = 0.0
+    size = 0.0
+    for name, ref in reference.value.items():
+        diff = _difference(result.value[name], ref)
+        worst = max(worst, float(np.max(diff, initial=0.0)))
+        finite_ref = np.abs(ref[np.isfinite(ref)])
+        size = max(size, float(np.max(finite_ref, initial=0.0)))
+    result.abs_error = worst
+    result.rel_error = worst / size if size > 0 else (0.0 if worst == 0 else math.inf)
+    result.within = bool(worst <= atol + rtol * size)
+
+
+def _difference(value: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """|value - ref| entrywise, 0 where both are the same non-finite number, inf on a mismatch."""
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(value - ref)
+    same_special = (~np.isfinite(ref)) & ((value == ref) | (np.isnan(value) & np.isnan(ref)))
+    diff = np.where(same_special, 0.0, diff)
+    return np.where(np.isnan(diff), math.inf, diff)
+
+
+def _mark_stop_gradient(problem: Problem, results: dict[str, MethodResult], notes: list[str]) -> None:
+    """Finite differences see through stop_gradient; their difference is by design."""
+    uses = any(
+        isinstance(node, Call) and node.op is not None and node.op.name == "stop_gradient"
+        for node in walk(problem.expr)
+    )
+    numeric = results.get("numeric")
+    if not uses or numeric is None or not numeric.ok or numeric.within:
+        return
+    numeric.by_design = (
+        "stop_gradient: finite differences perturb the input and see the stopped path too"
+    )
+    notes.append(
+        "numeric differs by design: stop_gradient makes symbolic and autograd treat its "
+        "argument as a constant, which finite differences cannot see"
+    )
+
+
+def _kinks(problem: Problem, scale: float) -> list[Kink]:
+    from diffcli.methods import numeric, symbolic
+
+    sites = symbolic.kink_sites(problem)
+    if not sites:
+        return []
+    backward = numeric.differentiate(problem, "backward", "float64")
+    forward = numeric.differentiate(problem, "forward", "float64")
+    left, right = backward.value, forward.value
+    tolerance = 1e-5 * scale
+    # differentiable: both one-sided limits exist (their estimates settle) and are equal
+    settled = all(o.details["error_estimate"] <= tolerance for o in (backward, forward))
+    differentiable = settled and all(
+        float(np.max(_difference(left[name], right[name]), initial=0.0)) <= tolerance
+        for name in problem.wrt
+    )
+    kinks = []
+    for site in sites:
+        where = problem.text[site.text_span[0] : site.text_span[1]]
+        kinks.append(Kink(site.op, where, KINKS[site.condition], left, right, differentiable))
+    return kinks
+
+
+def _verdict(
+    results: dict[str, MethodResult], reference: Reference, kinks: list[Kink], notes: list[str]
+) -> str:
+    for kink in kinks:
+        if kink.differentiable:
+            notes.append(
+                f"{kink.where} is at its kink ({kink.condition}), but the one-sided "
+                "derivatives agree: differentiable here (finite differences are held to "
+                "first-order accuracy next to a kink)"
+            )
+    if any(not kink.differentiable for kink in kinks):
+        kink = next(k for k in kinks if not k.differentiable)
+        notes.append(
+            f"not differentiable here: {kink.where} is at its kink ({kink.condition}) and the "
+            "left and right derivatives differ; each method reports its own convention"
+        )
+        return KINK
+    counted = [r for r in results.values() if r.by_design is None]
+    for result in counted:
+        if not result.ok:
+            notes.append(f"{result.name} failed: {result.error}")
+    if reference.value is None or any(p.startswith("outside the domain") for p in reference.problems):
+        return DISAGREE
+    if all(r.ok and r.within for r in counted):
+        return AGREE
+    return DISAGREE

@@ -1,0 +1,414 @@
+"""The operator table: one row per operation of the language.
+
+Each row gives the operation's name, how many arguments it takes, its shape rule, and its
+NumPy, torch and SymPy forms. A form is a function `(kit, *args)`: `kit` is the engine's
+namespace (the numpy module, the torch module, or the SymPy array kit of
+`methods/symbolic.py`), so this module imports no engine. `matrix` is the optional
+MatrixSymbol form used to show closed-form matrix calculus.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from diffcli.lang.expr import Shape
+
+Form = Callable[..., object]
+
+
+@dataclass(frozen=True, repr=False)
+class Op:
+    """One operation. `kink` names where it is not differentiable (see KINKS)."""
+
+    name: str
+    arity: int
+    shape: Callable[[Sequence[Shape]], Shape]
+    numpy: Form
+    torch: Form
+    sympy: Form
+    matrix: Form | None = None
+    analytic: bool = True
+    kink: str | None = None
+    infix: str | None = None
+    precedence: int = 100
+
+    def __repr__(self) -> str:
+        return f"Op({self.name})"
+
+
+KINKS = {
+    "zero": "its argument is 0",
+    "equal": "its two arguments are equal",
+    "all_zero": "its argument is the zero vector",
+    "any_zero": "a component of its argument is 0",
+    "both_zero": "both arguments are 0",
+}
+
+
+def same_shape(shapes: Sequence[Shape]) -> Shape:
+    return shapes[0]
+
+
+def broadcast(shapes: Sequence[Shape]) -> Shape:
+    """NumPy broadcasting of two shapes."""
+    a, b = shapes
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        da = a[-i] if i <= len(a) else 1
+        db = b[-i] if i <= len(b) else 1
+        if da != db and 1 not in (da, db):
+            raise ValueError(f"shapes {a} and {b} do not match")
+        out.append(max(da, db))
+    return tuple(reversed(out))
+
+
+def to_scalar(shapes: Sequence[Shape]) -> Shape:
+    return ()
+
+
+def reduce_array(shapes: Sequence[Shape]) -> Shape:
+    if 0 in shapes[0]:
+        raise ValueError(f"needs a non-empty array, got shape {shapes[0]}")
+    return ()
+
+
+def matmul_shape(shapes: Sequence[Shape]) -> Shape:
+    a, b = shapes
+    if not a or not b:
+        raise ValueError(f"needs vectors or matrices, got shapes {a} and {b}; use * for scalars")
+    if len(a) > 2 or len(b) > 2:
+        raise ValueError(f"works on vectors and matrices, got shapes {a} and {b}")
+    inner_a = a[-1]
+    inner_b = b[0]
+    if inner_a != inner_b:
+        raise ValueError(f"shapes {a} and {b} do not match")
+    return a[:-1] + b[1:]
+
+
+def vector_shape(shapes: Sequence[Shape]) -> Shape:
+    if len(shapes[0]) != 1:
+        raise ValueError(f"needs a vector, got shape {shapes[0]}")
+    return shapes[0]
+
+
+def square_to_scalar(shapes: Sequence[Shape]) -> Shape:
+    s = shapes[0]
+    if len(s) != 2 or s[0] != s[1]:
+        raise ValueError(f"needs a square matrix, got shape {s}")
+    return ()
+
+
+def reversed_shape(shapes: Sequence[Shape]) -> Shape:
+    return tuple(reversed(shapes[0]))
+
+
+def _elementwise(name: str, *, kink: str | None = None, analytic: bool = True) -> Op:
+    """A unary elementwise function that every engine names alike."""
+    return Op(
+        name,
+        1,
+        same_shape,
+        numpy=lambda m, a: getattr(m, name)(a),
+        torch=lambda m, a: getattr(m, name)(a),
+        sympy=lambda m, a: getattr(m, name)(a),
+        kink=kink,
+        analytic=analytic,
+    )
+
+
+def _infix(name: str, symbol: str, precedence: int, form: Form, matrix: Form | None) -> Op:
+    return Op(
+        name,
+        2,
+        broadcast,
+        numpy=form,
+        torch=form,
+        sympy=form,
+        matrix=matrix,
+        infix=symbol,
+        precedence=precedence,
+    )
+
+
+def _torch_transpose(m: object, a: object) -> object:
+    return a.permute(*reversed(range(a.ndim)))  # type: ignore[attr-defined]
+
+
+OPS: tuple[Op, ...] = (
+    _infix("add", "+", 10, lambda m, a, b: a + b, lambda m, a, b: m.add(a, b)),
+    _infix("sub", "-", 10, lambda m, a, b: a - b, lambda m, a, b: m.sub(a, b)),
+    _infix("mul", "*", 20, lambda m, a, b: a * b, lambda m, a, b: m.mul(a, b)),
+    _infix("div", "/", 20, lambda m, a, b: a / b, lambda m, a, b: m.div(a, b)),
+    _infix("pow", "**", 40, lambda m, a, b: a**b, lambda m, a, b: m.pow(a, b)),
+    Op(
+        "matmul",
+        2,
+        matmul_shape,
+        numpy=lambda m, a, b: a @ b,
+        torch=lambda m, a, b: a @ b,
+        sympy=lambda m, a, b: m.matmul(a, b),
+        matrix=lambda m, a, b: m.matmul(a, b),
+        infix="@",
+        precedence=20,
+    ),
+    Op(
+        "neg",
+        1,
+        same_shape,
+        numpy=lambda m, a: -a,
+        torch=lambda m, a: -a,
+        sympy=lambda m, a: -a,
+        matrix=lambda m, a: m.neg(a),
+        infix="-",
+        precedence=30,
+    ),
+    *(
+        _elementwise(name)
+        for name in (
+            "sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp log".split()
+        )
+    ),
+    _elementwise("sqrt", kink="zero"),
+    _elementwise("abs", kink="zero", analytic=False),
+    _elementwise("sign", kink="zero", analytic=False),
+    Op(
+        "expm1",
+        1,
+        same_shape,
+        numpy=lambda m, a: m.expm1(a),
+        torch=lambda m, a: m.expm1(a),
+        sympy=lambda m, a: m.exp(a) - 1,
+    ),
+    Op(
+        "log1p",
+        1,
+        same_shape,
+        numpy=lambda m, a: m.log1p(a),
+        torch=lambda m, a: m.log1p(a),
+        sympy=lambda m, a: m.log(1 + a),
+    ),
+    Op(
+        "log2",
+        1,
+        same_shape,
+        numpy=lambda m, a: m.log2(a),
+        torch=lambda m, a: m.log2(a),
+        sympy=lambda m, a: m.log(a) / m.log(2),
+    ),
+    Op(
+        "log10",
+        1,
+        same_shape,
+        numpy=lambda m, a: m.log10(a),
+        torch=lambda m, a: m.log10(a),
+        sympy=lambda m, a: m.log(a) / m.log(10),
+    ),
+    Op(
+        "erf",
+        1,
+        same_shape,
+        numpy=lambda m, a: m.vectorize(math.erf, otypes=[a.dtype])(a),
+        torch=lambda m, a: m.erf(a),
+        sympy=lambda m, a: m.erf(a),
+        analytic=False,
+    ),
+    Op(
+        "sigmoid",
+        1,
+        same_shape,
+        numpy=lambda m, a: m.exp(-m.logaddexp(0, -a)),
+        torch=lambda m, a: m.sigmoid(a),
+        sympy=lambda m, a: 1 / (1 + m.exp(-a)),
+        analytic=False,
+    ),
+    Op(
+        "relu",
+        1,
+        same_shape,
+        numpy=lambda m, a: m.maximum(a, 0),
+        torch=lambda m, a: m.relu(a),
+        sympy=lambda m, a: m.Max(0, a),
+        kink="zero",
+        analytic=False,
+    ),
+    Op(
+        "softplus",
+        1,
+        same_shape,
+        numpy=lambda m, a: m.logaddexp(0, a),
+        torch=lambda m, a: m.nn.functional.softplus(a),
+        sympy=lambda m, a: m.log(1 + m.exp(a)),
+        analytic=False,
+    ),
+    Op(
+        "atan2",
+        2,
+        broadcast,
+        numpy=lambda m, y, x: m.atan2(y, x),
+        torch=lambda m, y, x: m.atan2(y, x),
+        sympy=lambda m, y, x: m.atan2(y, x),
+        kink="both_zero",
+        analytic=False,
+    ),
+    Op(
+        "hypot",
+        2,
+        broadcast,
+        numpy=lambda m, a, b: m.hypot(a, b),
+        torch=lambda m, a, b: m.hypot(a, b),
+        sympy=lambda m, a, b: m.sqrt(a**2 + b**2),
+        kink="both_zero",
+        analytic=False,
+    ),
+    Op(
+        "max",
+        2,
+        broadcast,
+        numpy=lambda m, a, b: m.maximum(a, b),
+        torch=lambda m, a, b: m.maximum(a, b),
+        sympy=lambda m, a, b: m.Max(a, b),
+        kink="equal",
+        analytic=False,
+    ),
+    Op(
+        "min",
+        2,
+        broadcast,
+        numpy=lambda m, a, b: m.minimum(a, b),
+        torch=lambda m, a, b: m.minimum(a, b),
+        sympy=lambda m, a, b: m.Min(a, b),
+        kink="equal",
+        analytic=False,
+    ),
+    Op(
+        "logb",
+        2,
+        broadcast,
+        numpy=lambda m, a, b: m.log(a) / m.log(b),
+        torch=lambda m, a, b: m.log(a) / m.log(b),
+        sympy=lambda m, a, b: m.log(a) / m.log(b),
+    ),
+    Op(
+        "sum",
+        1,
+        reduce_array,
+        numpy=lambda m, a: m.sum(a),
+        torch=lambda m, a: m.sum(a),
+        sympy=lambda m, a: m.sum(a),
+        matrix=lambda m, a: m.sum(a),
+    ),
+    Op(
+        "mean",
+        1,
+        reduce_array,
+        numpy=lambda m, a: m.mean(a),
+        torch=lambda m, a: m.mean(a),
+        sympy=lambda m, a: m.sum(a) / m.size(a),
+    ),
+    Op(
+        "prod",
+        1,
+        reduce_array,
+        numpy=lambda m, a: m.prod(a),
+        torch=lambda m, a: m.prod(a),
+        sympy=lambda m, a: m.prod(a),
+    ),
+    Op(
+        "dot",
+        2,
+        matmul_shape,
+        numpy=lambda m, a, b: a @ b,
+        torch=lambda m, a, b: a @ b,
+        sympy=lambda m, a, b: m.matmul(a, b),
+        matrix=lambda m, a, b: m.matmul(a, b),
+    ),
+    Op(
+        "norm",
+        1,
+        to_scalar,
+        numpy=lambda m, a: m.sqrt(m.sum(a * a)),
+        torch=lambda m, a: m.linalg.vector_norm(a),
+        sympy=lambda m, a: m.sqrt(m.sum(a**2)),
+        matrix=lambda m, a: m.norm(a),
+        kink="all_zero",
+    ),
+    Op(
+        "norm1",
+        1,
+        to_scalar,
+        numpy=lambda m, a: m.sum(m.abs(a)),
+        torch=lambda m, a: m.linalg.vector_norm(a, 1),
+        sympy=lambda m, a: m.sum(m.abs(a)),
+        kink="any_zero",
+        analytic=False,
+    ),
+    Op(
+        "logsumexp",
+        1,
+        reduce_array,
+        numpy=lambda m, a: m.max(a.real) + m.log(m.sum(m.exp(a - m.max(a.real)))),
+        torch=lambda m, a: m.logsumexp(a.reshape(-1), 0),
+        sympy=lambda m, a: m.log(m.sum(m.exp(a))),
+    ),
+    Op(
+        "softmax",
+        1,
+        vector_shape,
+        numpy=lambda m, a: m.exp(a - m.max(a.real)) / m.sum(m.exp(a - m.max(a.real))),
+        torch=lambda m, a: m.softmax(a, 0),
+        sympy=lambda m, a: m.exp(a) / m.sum(m.exp(a)),
+    ),
+    Op(
+        "trace",
+        1,
+        square_to_scalar,
+        numpy=lambda m, a: m.trace(a),
+        torch=lambda m, a: m.trace(a),
+        sympy=lambda m, a: m.trace(a),
+        matrix=lambda m, a: m.trace(a),
+    ),
+    Op(
+        "det",
+        1,
+        square_to_scalar,
+        numpy=lambda m, a: m.linalg.det(a),
+        torch=lambda m, a: m.linalg.det(a),
+        sympy=lambda m, a: m.det(a),
+        matrix=lambda m, a: m.det(a),
+    ),
+    Op(
+        "transpose",
+        1,
+        reversed_shape,
+        numpy=lambda m, a: m.transpose(a),
+        torch=_torch_transpose,
+        sympy=lambda m, a: m.transpose(a),
+        matrix=lambda m, a: m.transpose(a),
+    ),
+    Op(
+        "stop_gradient",
+        1,
+        same_shape,
+        numpy=lambda m, a: a,
+        torch=lambda m, a: a.detach(),
+        sympy=lambda m, a: m.stop_gradient(a),
+    ),
+)
+
+BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
+
+# What users may call, by name and argument count. Operators (add, neg, ...) are reached
+# through syntax only; log(x, base) and norm(x, 1) are rows of their own (the parser reads
+# norm's second argument, which must be the number 1 or 2).
+CALLABLE: dict[tuple[str, int], Op] = {
+    **{(op.name, op.arity): op for op in OPS if op.infix is None and op.name not in ("norm1", "logb")},
+    ("pow", 2): BY_NAME["pow"],
+    ("log", 2): BY_NAME["logb"],
+    ("detach", 1): BY_NAME["stop_gradient"],
+}
+
+NORM_BY_ORDER: dict[int, Op] = {1: BY_NAME["norm1"], 2: BY_NAME["norm"]}
+FUNCTION_NAMES: frozenset[str] = frozenset(name for name, _ in CALLABLE)
+CONSTANTS: frozenset[str] = frozenset({"pi", "e"})

@@ -1,0 +1,22 @@
+"""The three independent ways to differentiate: symbolic, numeric and autograd."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+METHOD_NAMES = ("symbolic", "numeric", "autograd")
+
+
+@dataclass
+class Outcome:
+    """What one method computed: float64 arrays per variable and the method's own details.
+
+    `value[name]` has shape (output shape + the variable's shape), numerator layout; with
+    --order K it is the K-th derivative, of the output's shape.
+    """
+
+    value: dict[str, np.ndarray]
+    details: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,206 @@
+"""Closed-form gradients by SymPy's matrix calculus (MatrixSymbol), for display.
+
+`2*dot(x, x)` becomes 2*x.T*x, whose derivative SymPy writes as 4*x. Only the operations
+with a `matrix` form in the operator table take part; anything else means no closed form.
+SymPy's matrix calculus is young (it returns 0 for some expressions it does not handle),
+so a closed form is shown only after it matches the entry-by-entry derivative at the point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from diffcli.lang.evaluate import evaluate
+from diffcli.lang.expr import Const, Num
+from diffcli.problem import Problem
+
+
+class NoClosedForm(Exception):
+    """The expression uses something matrix calculus cannot express."""
+
+
+@dataclass(frozen=True)
+class MatVal:
+    """A value of the matrix lowering: vectors are columns; scalars are 1x1 or plain SymPy.
+
+    `norm_of` is set for norm(v), which only has a closed form squared (v.T*v).
+    """
+
+    expr: Any
+    ndim: int
+    norm_of: MatVal | None = None
+
+    @property
+    def is_matrix(self) -> bool:
+        return isinstance(self.expr, sp.MatrixExpr)
+
+
+def _need(value: MatVal) -> Any:
+    if value.expr is None:
+        raise NoClosedForm("norm without a square")
+    return value.expr
+
+
+class MatrixKit:
+    """The `matrix` forms of the operator table call these."""
+
+    @staticmethod
+    def add(a: MatVal, b: MatVal) -> MatVal:
+        return MatrixKit._combine(a, b, lambda x, y: x + y)
+
+    @staticmethod
+    def sub(a: MatVal, b: MatVal) -> MatVal:
+        return MatrixKit._combine(a, b, lambda x, y: x - y)
+
+    @staticmethod
+    def _combine(a: MatVal, b: MatVal, how: Any) -> MatVal:
+        if a.ndim != b.ndim or a.is_matrix != b.is_matrix:
+            raise NoClosedForm("mixed shapes")
+        return MatVal(how(_need(a), _need(b)), a.ndim)
+
+    @staticmethod
+    def mul(a: MatVal, b: MatVal) -> MatVal:
+        if a.is_matrix and b.is_matrix:
+            if a.ndim == 0 and b.ndim == 0:
+                return MatVal(_need(a) * _need(b), 0)
+            if a.ndim == b.ndim:
+                return MatVal(sp.hadamard_product(_need(a), _need(b)), a.ndim)
+            raise NoClosedForm("broadcasting")
+        return MatVal(_need(a) * _need(b), max(a.ndim, b.ndim))
+
+    @staticmethod
+    def div(a: MatVal, b: MatVal) -> MatVal:
+        if b.is_matrix:
+            raise NoClosedForm("division by a matrix expression")
+        return MatVal(_need(a) / _need(b), a.ndim)
+
+    @staticmethod
+    def pow(a: MatVal, b: MatVal) -> MatVal:
+        if a.norm_of is not None and b.expr == 2:
+            v = _need(a.norm_of)
+            return MatVal(v.T * v, 0)
+        if a.is_matrix or b.is_matrix:
+            raise NoClosedForm("power of a matrix expression")
+        return MatVal(_need(a) ** _need(b), 0)
+
+    @staticmethod
+    def neg(a: MatVal) -> MatVal:
+        return MatVal(-_need(a), a.ndim)
+
+    @staticmethod
+    def matmul(a: MatVal, b: MatVal) -> MatVal:
+        x, y = _need(a), _need(b)
+        if a.ndim == 1 and b.ndim == 1:
+            return MatVal(x.T * y, 0)
+        if a.ndim == 1:
+            return MatVal(y.T * x, 1)
+        return MatVal(x * y, 1 if b.ndim == 1 else 2)
+
+    @staticmethod
+    def sum(a: MatVal) -> MatVal:
+        x = _need(a)
+        if a.ndim == 0:
+            return a
+        rows, cols = x.shape
+        return MatVal(sp.OneMatrix(1, rows) * x * sp.OneMatrix(cols, 1), 0)
+
+    @staticmethod
+    def norm(a: MatVal) -> MatVal:
+        if a.ndim != 1:
+            raise NoClosedForm("norm of a non-vector")
+        return MatVal(None, 0, norm_of=a)
+
+    @staticmethod
+    def trace(a: MatVal) -> MatVal:
+        return MatVal(sp.Trace(_need(a)), 0)
+
+    @staticmethod
+    def det(a: MatVal) -> MatVal:
+        raise NoClosedForm("SymPy's matrix calculus does not differentiate det")
+
+    @staticmethod
+    def transpose(a: MatVal) -> MatVal:
+        return MatVal(_need(a).T, a.ndim) if a.ndim == 2 else a
+
+
+class MatrixBackend:
+    form = "matrix"
+    kit = MatrixKit()
+
+    def number(self, node: Num | Const) -> MatVal:
+        if isinstance(node, Num):
+            return MatVal(sp.Rational(node.value.numerator, node.value.denominator), 0)
+        return MatVal(sp.pi if node.name == "pi" else sp.E, 0)
+
+    def stack(self, items: list[Any]) -> Any:
+        raise NoClosedForm("list literals")
+
+
+def _symbol(name: str, shape: tuple[int, ...]) -> MatVal:
+    if not shape:
+        return MatVal(sp.Symbol(name, real=True), 0)
+    if len(shape) == 1:
+        return MatVal(sp.MatrixSymbol(name, shape[0], 1), 1)
+    if len(shape) == 2:
+        return MatVal(sp.MatrixSymbol(name, *shape), 2)
+    raise NoClosedForm("arrays of more than 2 dimensions")
+
+
+def closed_forms(problem: Problem, entrywise: dict[str, np.ndarray]) -> dict[str, str]:
+    """Closed-form gradients of a scalar expression by its array variables, checked at the point.
+
+    `entrywise` holds the float64 entry-by-entry derivative values to check against.
+    """
+    if problem.output_shape or problem.order != 1:
+        return {}
+    if not any(problem.shape_of(name) for name in problem.wrt):
+        return {}
+    leaves = {name: _symbol(name, value.shape) for name, value in problem.point.items()}
+    try:
+        function = evaluate(problem.expr, leaves, MatrixBackend())
+    except (NoClosedForm, NotImplementedError, TypeError, ValueError, AttributeError, sp.ShapeError):
+        return {}
+    values = {
+        leaves[name].expr: _numeric_value(value.floats(), value.shape)
+        for name, value in problem.point.items()
+    }
+    shown: dict[str, str] = {}
+    for name in problem.wrt:
+        if not problem.shape_of(name):
+            continue
+        form = _derivative(function.expr, leaves[name].expr)
+        if form is not None and _matches(form, values, entrywise[name]):
+            shown[name] = sp.sstr(form)
+    return shown
+
+
+def _derivative(function: Any, variable: Any) -> Any:
+    try:
+        form = sp.diff(function, variable)
+    except (TypeError, ValueError, AttributeError, NotImplementedError, sp.ShapeError):
+        return None
+    if form.has(sp.Derivative):
+        return None
+    return form
+
+
+def _numeric_value(floats: list[float], shape: tuple[int, ...]) -> Any:
+    if not shape:
+        return sp.Float(floats[0])
+    rows = shape[0]
+    cols = shape[1] if len(shape) == 2 else 1
+    return sp.ImmutableMatrix(rows, cols, floats)
+
+
+def _matches(form: Any, values: dict[Any, Any], expected: np.ndarray) -> bool:
+    try:
+        evaluated = form.subs(values).doit()
+        numbers = np.array(sp.Matrix(evaluated).tolist(), dtype=np.float64).reshape(expected.shape)
+    except (TypeError, ValueError, AttributeError, sp.ShapeError):
+        return False
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    return bool(np.all(np.abs(numbers - expected) <= 1e-9 * scale))

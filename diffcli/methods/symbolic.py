@@ -1,0 +1,340 @@
+"""SymPy: exact derivatives, their float64 values, and the high-precision reference.
+
+Arrays become NumPy object arrays of SymPy scalars, one real symbol per entry (x[0], A[0,1]),
+so every derivative is exact component by component. The reference is each derivative
+evaluated by mpmath at REFERENCE_DIGITS digits at the point read as exact decimals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from diffcli.lang.evaluate import evaluate
+from diffcli.lang.expr import Call, Const, Expr, Num, Var, walk
+from diffcli.lang.point import component_names
+from diffcli.methods import Outcome
+from diffcli.problem import Problem
+
+REFERENCE_DIGITS = 40
+
+
+class StopGradient(sp.Function):
+    """stop_gradient(e): e's value, with derivative zero."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.S.Zero
+
+
+_NAMES: dict[str, Callable[..., Any]] = {
+    "abs": sp.Abs,
+    "stop_gradient": StopGradient,
+}
+
+
+def _vectorized(function: Callable[..., Any]) -> Callable[..., Any]:
+    def apply(*args: Any) -> Any:
+        if any(isinstance(a, np.ndarray) for a in args):
+            return np.vectorize(function, otypes=[object])(*args)
+        return function(*args)
+
+    return apply
+
+
+class SympyKit:
+    """The SymPy namespace the operator table's `sympy` forms are written against.
+
+    Scalars are SymPy expressions; arrays are object arrays of them. Functions apply
+    entrywise; reductions and linear algebra work on the arrays.
+    """
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        function = _NAMES.get(name) or getattr(sp, name)
+        return _vectorized(function)
+
+    @staticmethod
+    def sum(a: Any) -> Any:
+        return sp.Add(*np.ravel(a)) if isinstance(a, np.ndarray) else a
+
+    @staticmethod
+    def prod(a: Any) -> Any:
+        return sp.Mul(*np.ravel(a)) if isinstance(a, np.ndarray) else a
+
+    @staticmethod
+    def size(a: Any) -> int:
+        return a.size if isinstance(a, np.ndarray) else 1
+
+    @staticmethod
+    def matmul(a: np.ndarray, b: np.ndarray) -> Any:
+        return a @ b
+
+    @staticmethod
+    def trace(a: np.ndarray) -> Any:
+        return sp.Add(*np.diagonal(a))
+
+    @staticmethod
+    def det(a: np.ndarray) -> Any:
+        return sp.Matrix(a.tolist()).det(method="berkowitz")
+
+    @staticmethod
+    def transpose(a: Any) -> Any:
+        return a.T if isinstance(a, np.ndarray) else a
+
+
+class SympyBackend:
+    """Evaluates the tree exactly: numbers as rationals, pi and e as SymPy's constants."""
+
+    form = "sympy"
+    kit = SympyKit()
+
+    def number(self, node: Num | Const) -> sp.Expr:
+        if isinstance(node, Num):
+            return sp.Rational(node.value.numerator, node.value.denominator)
+        return sp.pi if node.name == "pi" else sp.E
+
+    def stack(self, items: list[Any]) -> np.ndarray:
+        shape = (len(items), *np.shape(items[0]))
+        out = np.empty(shape, dtype=object)
+        for i, item in enumerate(items):
+            out[i] = item
+        return out
+
+
+def symbols_for(problem: Problem) -> dict[str, Any]:
+    """One real symbol per entry: a SymPy symbol for a scalar, an object array otherwise."""
+    leaves: dict[str, Any] = {}
+    for name, value in problem.point.items():
+        names = component_names(name, value.shape)
+        symbols = [sp.Symbol(n, real=True) for n in names]
+        if not value.shape:
+            leaves[name] = symbols[0]
+        else:
+            arr = np.empty(len(symbols), dtype=object)
+            arr[:] = symbols
+            leaves[name] = arr.reshape(value.shape)
+    return leaves
+
+
+def exact_substitution(problem: Problem, leaves: dict[str, Any]) -> dict[sp.Symbol, sp.Rational]:
+    subs: dict[sp.Symbol, sp.Rational] = {}
+    for name, value in problem.point.items():
+        for symbol, v in zip(np.ravel(np.asarray(leaves[name], dtype=object)), value.flat):
+            subs[symbol] = sp.Rational(v.numerator, v.denominator)
+    return subs
+
+
+@dataclass
+class Symbolic:
+    """The exact derivatives, as arrays of SymPy expressions shaped like each value."""
+
+    problem: Problem
+    leaves: dict[str, Any]
+    function: Any
+    derivatives: dict[str, np.ndarray]
+
+
+def derive(problem: Problem) -> Symbolic:
+    """Differentiate the lowered expression by every entry of every wrt variable."""
+    leaves = symbols_for(problem)
+    function = evaluate(problem.expr, leaves, SympyBackend())
+    outputs = np.asarray(function, dtype=object)
+    derivatives: dict[str, np.ndarray] = {}
+    for name in problem.wrt:
+        entries = np.ravel(np.asarray(leaves[name], dtype=object))
+        grid = np.empty(outputs.shape + (entries.size,), dtype=object)
+        for out_index in np.ndindex(outputs.shape):
+            for j, symbol in enumerate(entries):
+                grid[out_index + (j,)] = sp.diff(outputs[out_index], symbol, problem.order)
+        var_shape = () if problem.order > 1 else problem.shape_of(name)
+        derivatives[name] = grid.reshape(outputs.shape + var_shape)
+    return Symbolic(problem, leaves, function, derivatives)
+
+
+def _without_stop_gradient(expr: sp.Expr) -> sp.Expr:
+    """After differentiating, stop_gradient(e) is just e's value."""
+    return expr.replace(StopGradient, lambda arg: arg)
+
+
+def reference(result: Symbolic) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Each derivative at the exact point, to REFERENCE_DIGITS digits, rounded to float64."""
+    subs = exact_substitution(result.problem, result.leaves)
+    problems: list[str] = []
+    values: dict[str, np.ndarray] = {}
+    for name, grid in result.derivatives.items():
+        out = np.empty(grid.shape, dtype=np.float64)
+        for index in np.ndindex(grid.shape):
+            exact = _without_stop_gradient(grid[index]).evalf(REFERENCE_DIGITS, subs=subs)
+            out[index], reason = to_float(exact)
+            problem = reason and f"the exact derivative is {reason} at this point"
+            if problem and problem not in problems:
+                problems.append(problem)
+        values[name] = out
+    return values, problems
+
+
+def domain_problem(result: Symbolic) -> str | None:
+    """Why the function itself has no real, finite value at the point, if it has none."""
+    subs = exact_substitution(result.problem, result.leaves)
+    for entry in np.ravel(np.asarray(result.function, dtype=object)):
+        exact = entry if isinstance(entry, sp.Basic) else sp.Float(float(entry))
+        _, reason = to_float(_without_stop_gradient(exact).evalf(REFERENCE_DIGITS, subs=subs))
+        if reason:
+            return f"outside the domain: the function is {reason} at this point"
+    return None
+
+
+def to_float(value: sp.Expr) -> tuple[float, str | None]:
+    """A float for an evaluated SymPy number, and why it is not finite and real, if it is not."""
+    if value is sp.zoo:
+        return math.inf, "infinite (a division by zero)"
+    if value is sp.oo or value is sp.S.NegativeInfinity:
+        return (math.inf if value is sp.oo else -math.inf), "infinite"
+    if value is sp.nan:
+        return math.nan, "undefined"
+    if value.is_number:
+        real, imag = value.as_real_imag()
+        try:
+            if imag != 0 and abs(float(imag)) > 0:
+                return math.nan, "complex"
+            return float(real), None
+        except TypeError:
+            pass
+    return math.nan, f"not something SymPy can evaluate ({_short(value)})"
+
+
+def _short(value: sp.Expr) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def values_in_float64(result: Symbolic) -> dict[str, np.ndarray]:
+    """The derivatives evaluated in float64 arithmetic (Python's math), as a user's code would."""
+    symbols = [s for name in result.problem.point for s in np.ravel(np.asarray(result.leaves[name], dtype=object))]
+    floats = [float(v) for value in result.problem.point.values() for v in value.flat]
+    out: dict[str, np.ndarray] = {}
+    for name, grid in result.derivatives.items():
+        flat = [_without_stop_gradient(e) for e in grid.ravel()]
+        out[name] = np.array(_float64_values(symbols, flat, floats), dtype=np.float64).reshape(grid.shape)
+    return out
+
+
+def _float64_values(symbols: list[sp.Symbol], exprs: list[sp.Expr], floats: list[float]) -> list[float]:
+    try:
+        return [float(v) for v in sp.lambdify(symbols, exprs, modules="math", dummify=True)(*floats)]
+    except (ArithmeticError, ValueError, TypeError, NameError):
+        return [_float64_one(symbols, e, floats) for e in exprs]
+
+
+def _float64_one(symbols: list[sp.Symbol], expr: sp.Expr, floats: list[float]) -> float:
+    try:
+        return float(sp.lambdify(symbols, expr, modules="math", dummify=True)(*floats))
+    except OverflowError:
+        return math.inf
+    except ZeroDivisionError:
+        return math.inf
+    except (ArithmeticError, ValueError, TypeError, NameError):
+        subs = dict(zip(symbols, floats))
+        return to_float(expr.evalf(17, subs=subs))[0]
+
+
+def formulas(result: Symbolic) -> dict[str, Any]:
+    """The printed derivative per variable: a string, or nested lists of strings per entry."""
+    shown: dict[str, Any] = {}
+    for name, grid in result.derivatives.items():
+        texts = np.vectorize(lambda e: sp.sstr(e), otypes=[object])(grid)
+        shown[name] = texts.item() if texts.ndim == 0 else texts.tolist()
+    return shown
+
+
+def differentiate(problem: Problem) -> tuple[Outcome, Symbolic]:
+    """The symbolic method: exact derivatives, shown as formulas, evaluated in float64."""
+    result = derive(problem)
+    details = {"formula": formulas(result)}
+    return Outcome(values_in_float64(result), details), result
+
+
+@dataclass(frozen=True)
+class KinkSite:
+    """A place where an operation of the expression sits exactly on its kink at the point."""
+
+    op: str
+    text_span: tuple[int, int]
+    condition: str
+
+
+def kink_sites(problem: Problem) -> list[KinkSite]:
+    """Operations whose arguments are exactly at their kink, and that depend on a wrt variable."""
+    candidates = [
+        node for node in walk(problem.expr) if isinstance(node, Call) and node.op and node.op.kink
+    ]
+    if not candidates:
+        return []
+    leaves = {
+        name: _exact_array(value.flat, value.shape) for name, value in problem.point.items()
+    }
+    exact: dict[int, Any] = {}
+    evaluate(problem.expr, leaves, SympyBackend(), lambda node, value: exact.__setitem__(id(node), value))
+    sites = []
+    for node in candidates:
+        assert isinstance(node, Call) and node.op is not None and node.op.kink is not None
+        if not _depends_on(node, set(problem.wrt)):
+            continue
+        args = [exact[id(arg)] for arg in node.args]
+        if _at_kink(node.op.kink, args):
+            sites.append(KinkSite(node.op.name, node.span, node.op.kink))
+    return sites
+
+
+def _exact_array(flat: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
+    values = [sp.Rational(v.numerator, v.denominator) for v in flat]
+    if not shape:
+        return values[0]
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr.reshape(shape)
+
+
+def _depends_on(node: Expr, names: set[str]) -> bool:
+    for sub in walk(node):
+        if isinstance(sub, Call) and sub.op is not None and sub.op.name == "stop_gradient":
+            continue
+        if isinstance(sub, Var) and sub.name in names:
+            return True
+    return False
+
+
+def _is_zero(value: Any) -> bool:
+    if not isinstance(value, sp.Basic):
+        return bool(value == 0)
+    if value.is_zero is not None:
+        return bool(value.is_zero)
+    return abs(complex(value.evalf(30))) < 1e-25
+
+
+def _pairs(args: list[Any]) -> list[tuple[Any, Any]]:
+    a, b = np.broadcast_arrays(np.asarray(args[0], dtype=object), np.asarray(args[1], dtype=object))
+    return list(zip(np.ravel(a), np.ravel(b)))
+
+
+def _entries(value: Any) -> list[Any]:
+    return list(np.ravel(np.asarray(value, dtype=object)))
+
+
+_KINK_TESTS: dict[str, Callable[[list[Any]], bool]] = {
+    "zero": lambda args: any(_is_zero(v) for v in _entries(args[0])),
+    "any_zero": lambda args: any(_is_zero(v) for v in _entries(args[0])),
+    "all_zero": lambda args: all(_is_zero(v) for v in _entries(args[0])),
+    "equal": lambda args: any(_is_zero(a - b) for a, b in _pairs(args)),
+    "both_zero": lambda args: any(_is_zero(a) and _is_zero(b) for a, b in _pairs(args)),
+}
+
+
+def _at_kink(kind: str, args: list[Any]) -> bool:
+    return _KINK_TESTS[kind](args)

@@ -1,0 +1,79 @@
+"""The options of a comparison: one frozen dataclass, checked once when it is built."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from diffcli.errors import OptionError
+
+METHODS = ("symbolic", "numeric", "autograd")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DTYPES = ("float64", "float32")
+SCHEMES = ("central", "forward", "backward", "five-point", "richardson", "complex-step")
+FORMATS = ("table", "json", "csv")
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to compare: which methods, on which device, in which precision, how strictly."""
+
+    command: str = "grad"
+    wrt: tuple[str, ...] = ()
+    order: int = 1
+    methods: tuple[str, ...] = METHODS
+    device: str = "auto"
+    dtype: str = "float64"
+    scheme: str = "central"
+    step: float | None = None
+    rtol: float | None = None
+    atol: float | None = None
+
+    def __post_init__(self) -> None:
+        _one_of("--device", self.device, DEVICES)
+        _one_of("--dtype", self.dtype, DTYPES)
+        _one_of("--scheme", self.scheme, SCHEMES)
+        if not self.methods:
+            raise OptionError("--methods: name at least one of symbolic, numeric, autograd")
+        for name in self.methods:
+            _one_of("--methods", name, METHODS)
+        if self.step is not None and not (math.isfinite(self.step) and self.step > 0):
+            raise OptionError(f"--step must be a positive number, got {self.step}")
+        for flag, value in (("--rtol", self.rtol), ("--atol", self.atol)):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise OptionError(f"{flag} must be a number >= 0, got {value}")
+
+    @classmethod
+    def from_raw(
+        cls,
+        *,
+        command: str = "grad",
+        wrt: str | Sequence[str] | None = None,
+        methods: str | Sequence[str] | None = None,
+        **rest: object,
+    ) -> Options:
+        """Build from CLI-style values: comma-separated strings or sequences."""
+        return cls(
+            command=command,
+            wrt=_names(wrt),
+            methods=_names(methods) or METHODS,
+            **rest,  # type: ignore[arg-type]
+        )
+
+
+def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for item in items:
+        item = item.strip()
+        if item and item not in out:
+            out.append(item)
+    return tuple(out)
+
+
+def _one_of(flag: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise OptionError(f"{flag} {value!r}: choose one of {', '.join(choices)}")

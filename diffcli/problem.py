@@ -1,0 +1,99 @@
+"""What to differentiate, resolved once: the typed tree, the point and the variables.
+
+Every method receives the same Problem, so their answers are answers to the same question.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from diffcli.errors import OptionError, PointError
+from diffcli.lang.expr import Expr, Shape, infer_shapes, variables_of
+from diffcli.lang.parse import DEFAULT_LIMITS, Limits, parse
+from diffcli.lang.point import Point, component_names, parse_point, point_from_mapping
+
+MAX_ORDER = 10
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A parsed, shape-checked expression with its point and what to differentiate by."""
+
+    text: str
+    expr: Expr
+    point: Point
+    variables: tuple[str, ...]
+    wrt: tuple[str, ...]
+    order: int = 1
+
+    @property
+    def output_shape(self) -> Shape:
+        assert self.expr.shape is not None
+        return self.expr.shape
+
+    def shape_of(self, name: str) -> Shape:
+        return self.point[name].shape
+
+    def flat_variables(self) -> list[str]:
+        """Names of the scalar entries of the wrt variables, in order: x[0], x[1], y."""
+        return [c for name in self.wrt for c in component_names(name, self.shape_of(name))]
+
+
+def build_problem(
+    text: str,
+    at: str | Mapping[str, Any],
+    wrt: Sequence[str] | None = None,
+    order: int = 1,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Problem:
+    """Parse and check everything the methods need, raising DiffcliError on bad input."""
+    expr = parse(text, limits)
+    variables = variables_of(expr)
+    point = parse_point(at, variables) if isinstance(at, str) else point_from_mapping(at)
+    _check_point(point, variables, at)
+    typed = infer_shapes(expr, {name: point[name].shape for name in variables}, text)
+    chosen = _resolve_wrt(wrt, variables)
+    if not 1 <= order <= MAX_ORDER:
+        raise OptionError(f"--order must be between 1 and {MAX_ORDER}, got {order}")
+    if order > 1:
+        if len(chosen) != 1 or point[chosen[0]].shape:
+            raise OptionError(
+                "--order above 1 needs one scalar variable to differentiate by "
+                f"(got {', '.join(chosen)}); pick it with --wrt"
+            )
+    return Problem(text, typed, point, tuple(variables), tuple(chosen), order)
+
+
+def _check_point(point: Point, variables: list[str], at: str | Mapping[str, Any]) -> None:
+    text = at if isinstance(at, str) else ", ".join(f"{k}=..." for k in at)
+    missing = [name for name in variables if name not in point]
+    if missing:
+        given = ", ".join(point) or "nothing"
+        raise PointError(
+            f"no value for {', '.join(missing)} in the point (it gives {given})",
+            text,
+            len(text),
+        )
+    if not variables:
+        raise OptionError("the expression has no variables to differentiate by")
+
+
+def _resolve_wrt(wrt: Sequence[str] | None, variables: list[str]) -> list[str]:
+    if not wrt:
+        return list(variables)
+    chosen: list[str] = []
+    for name in wrt:
+        name = name.strip()
+        if name not in variables:
+            close = difflib.get_close_matches(name, variables, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise OptionError(
+                f"--wrt {name}: not a variable of the expression{hint}; "
+                f"its variables are {', '.join(variables)}"
+            )
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
