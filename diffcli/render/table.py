@@ -124,7 +124,7 @@ def _method_row(comparison: Comparison, result: MethodResult) -> list[Any]:
         Text(_value_cell(comparison, result.value), style=style),
         short(result.abs_error),
         short(result.rel_error),
-        "-" if digits is None else f"{digits:.1f}",
+        "-" if digits is None else ("full" if digits >= 16.95 else f"{digits:.1f}"),
         _time(result.seconds),
         _how(result),
     ]

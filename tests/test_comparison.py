@@ -1,0 +1,127 @@
+"""Verdicts: agree, disagree, not differentiable, by design, outside the domain."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import diffcli
+from diffcli.render.json import dumps
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "left", "right"),
+    [
+        ("abs(x)", "x=0", -1.0, 1.0),
+        ("relu(x)", "x=0", 0.0, 1.0),
+        ("max(x, y)", "x=1,y=1", 0.0, 1.0),
+        ("min(x, 2)", "x=2", 1.0, 0.0),
+        ("norm(x, 1)", "x=[0, 1]", [-1.0, 1.0], [1.0, 1.0]),
+    ],
+)
+def test_kinks_are_not_differentiable(expression, at, left, right):
+    comparison = diffcli.compare(expression, at=at)
+    assert comparison.status == "not differentiable" and comparison.exit_code == 3
+    kink = comparison.kinks[0]
+    assert not kink.differentiable
+    for name in comparison.problem.wrt:
+        want_left = left[name] if isinstance(left, dict) else left
+        want_right = right[name] if isinstance(right, dict) else right
+        np.testing.assert_allclose(kink.left[name], want_left, atol=1e-6)
+        np.testing.assert_allclose(kink.right[name], want_right, atol=1e-6)
+    assert any("not differentiable here" in note for note in comparison.notes)
+
+
+def test_conventions_at_a_kink_are_shown_side_by_side():
+    comparison = diffcli.compare("relu(x)", at="0")
+    values = {name: float(r.value["x"]) for name, r in comparison.methods.items()}
+    assert values == {"symbolic": 0.5, "numeric": 0.5, "autograd": 0.0}
+
+
+@pytest.mark.parametrize(("expression", "at"), [("abs(x)**2", "0"), ("relu(x)*x", "0"), ("max(x, 0)**2", "0")])
+def test_a_kink_that_smooths_out_is_differentiable(expression, at):
+    comparison = diffcli.compare(expression, at=at)
+    assert comparison.status == "agree", comparison.notes
+    assert comparison.kinks and comparison.kinks[0].differentiable
+    assert any("differentiable here" in note for note in comparison.notes)
+
+
+def test_a_jump_is_not_differentiable():
+    assert diffcli.compare("sign(x)", at="0").exit_code == 3
+
+
+def test_kink_away_from_the_point_is_ignored():
+    comparison = diffcli.compare("abs(x)", at="-0.5")
+    assert comparison.agree and not comparison.kinks
+
+
+def test_stop_gradient_differs_by_design():
+    comparison = diffcli.compare("stop_gradient(x*x)*x", at="3")
+    assert comparison.agree and comparison.exit_code == 0
+    assert float(comparison.methods["symbolic"].value["x"]) == 9.0
+    assert float(comparison.methods["autograd"].value["x"]) == 9.0
+    numeric = comparison.methods["numeric"]
+    assert abs(float(numeric.value["x"]) - 27.0) < 1e-6 and numeric.by_design
+    assert any("by design" in note for note in comparison.notes)
+
+
+@pytest.mark.parametrize(("expression", "at"), [("log(x)", "-1"), ("1/x", "0"), ("sqrt(x)", "-4")])
+def test_outside_the_domain_is_exit_1_with_a_note(expression, at):
+    comparison = diffcli.compare(expression, at=at)
+    assert comparison.exit_code == 1
+    assert any("outside the domain" in note for note in comparison.notes)
+    json.loads(dumps(comparison))  # strict JSON even with nan and inf
+
+
+def test_tolerances_can_be_tightened_until_numeric_disagrees():
+    comparison = diffcli.compare("sin(x)", at="1", rtol=0, atol=0)
+    assert comparison.exit_code == 1
+    assert comparison.methods["numeric"].within is False
+    assert comparison.methods["symbolic"].within is True
+
+
+def test_methods_subset_still_has_exact_reference():
+    comparison = diffcli.compare("sin(x)", at="1", methods="autograd")
+    assert list(comparison.methods) == ["autograd"]
+    assert comparison.reference.source == "exact" and comparison.agree
+
+
+def test_json_record_follows_the_contract():
+    record = json.loads(dumps(diffcli.compare("2*dot(x, x)", at="x=arange(4)")))
+    assert record["command"] == "grad"
+    assert record["expression"] == "2*dot(x, x)"
+    assert record["variables"] == ["x"]
+    assert record["point"] == {"x": [0.0, 1.0, 2.0, 3.0]}
+    assert record["reference"] == {"source": "exact", "value": {"x": [0.0, 4.0, 8.0, 12.0]}}
+    assert record["agree"] is True and record["notes"] == []
+    symbolic, numeric, autograd = (record["methods"][m] for m in ("symbolic", "numeric", "autograd"))
+    for method in (symbolic, numeric, autograd):
+        assert {"ok", "value", "abs_error", "rel_error", "seconds", "error"} <= set(method)
+        assert method["ok"] is True and method["error"] is None
+    assert symbolic["formula"]["x"] == ["4*x[0]", "4*x[1]", "4*x[2]", "4*x[3]"]
+    assert symbolic["closed_form"] == {"x": "4*x"}
+    assert {"scheme", "step", "error_estimate"} <= set(numeric)
+    assert autograd["device"] == "cpu" and autograd["dtype"] == "float64"
+
+
+def test_order_json_has_the_kth_derivative():
+    record = diffcli.compare("x**4", at="2", order=2).to_json()
+    assert record["reference"]["value"] == {"x": 48.0}
+    assert record["order"] == 2
+
+
+def test_cuda_absent_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(diffcli.DiffcliError, match="no CUDA device"):
+        diffcli.compare("sin(x)", at="1", device="cuda")
+
+
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()")
+def test_cuda_agrees_with_cpu():
+    comparison = diffcli.compare("sum(sin(x)*x)", at="x=linspace(0, 1, 50)", device="cuda")
+    assert comparison.agree and comparison.methods["autograd"].details["device"].startswith("cuda")
