@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Comparison", "DiffcliError", "Options", "compare", "parse", "__version__"]
+__all__ = ["Comparison", "DiffcliError", "Options", "__version__", "compare", "parse"]
 
 if TYPE_CHECKING:
     from diffcli.api import compare

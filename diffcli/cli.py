@@ -24,23 +24,74 @@ EXIT_BAD_INPUT = 2
 def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options every computing command takes (CONTRACT.md)."""
     options = [
-        click.option("--at", "at", required=True, metavar="POINT",
-                     help="Values of the variables: x=1,y=[1,2] or a bare number for one variable."),
-        click.option("--wrt", metavar="VARS", help="Comma-separated variables to differentiate by (default: all)."),
-        click.option("--methods", default="symbolic,numeric,autograd", show_default=True,
-                     help="Which methods to run, comma-separated."),
-        click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
-                     help="Autograd device (auto: cuda if available)."),
-        click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True,
-                     help="Working precision of autograd and finite differences."),
-        click.option("--scheme", type=click.Choice(SCHEMES), default="central", show_default=True,
-                     help="Finite-difference scheme."),
-        click.option("--step", type=float, metavar="H", help="Finite-difference step (default: chosen per scheme)."),
-        click.option("--rtol", type=float, metavar="R", help="Relative agreement tolerance (default: per method)."),
-        click.option("--atol", type=float, metavar="A", help="Absolute agreement tolerance (default: per method)."),
-        click.option("--format", "output_format", type=click.Choice(FORMATS), default="table",
-                     show_default=True, help="Output format."),
-        click.option("--traceback", is_flag=True, hidden=True, help="Re-raise errors (for debugging)."),
+        click.option(
+            "--at",
+            "at",
+            required=True,
+            metavar="POINT",
+            help="Values of the variables: x=1,y=[1,2] or a bare number for one variable.",
+        ),
+        click.option(
+            "--wrt",
+            metavar="VARS",
+            help="Comma-separated variables to differentiate by (default: all).",
+        ),
+        click.option(
+            "--methods",
+            default="symbolic,numeric,autograd",
+            show_default=True,
+            help="Which methods to run, comma-separated.",
+        ),
+        click.option(
+            "--device",
+            type=click.Choice(DEVICES),
+            default="auto",
+            show_default=True,
+            help="Autograd device (auto: cuda if available).",
+        ),
+        click.option(
+            "--dtype",
+            type=click.Choice(DTYPES),
+            default="float64",
+            show_default=True,
+            help="Working precision of autograd and finite differences.",
+        ),
+        click.option(
+            "--scheme",
+            type=click.Choice(SCHEMES),
+            default="central",
+            show_default=True,
+            help="Finite-difference scheme.",
+        ),
+        click.option(
+            "--step",
+            type=float,
+            metavar="H",
+            help="Finite-difference step (default: chosen per scheme).",
+        ),
+        click.option(
+            "--rtol",
+            type=float,
+            metavar="R",
+            help="Relative agreement tolerance (default: per method).",
+        ),
+        click.option(
+            "--atol",
+            type=float,
+            metavar="A",
+            help="Absolute agreement tolerance (default: per method).",
+        ),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(FORMATS),
+            default="table",
+            show_default=True,
+            help="Output format.",
+        ),
+        click.option(
+            "--traceback", is_flag=True, hidden=True, help="Re-raise errors (for debugging)."
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -82,8 +133,14 @@ def main() -> None:
 
 @main.command()
 @click.argument("expression", metavar="EXPR")
-@click.option("--order", type=int, default=1, show_default=True, metavar="K",
-              help="K-th derivative (one scalar variable).")
+@click.option(
+    "--order",
+    type=int,
+    default=1,
+    show_default=True,
+    metavar="K",
+    help="K-th derivative (one scalar variable).",
+)
 @_shared_options
 @_reported
 def grad(expression: str, order: int, output_format: str, traceback: bool, **raw: Any) -> None:
@@ -113,5 +170,7 @@ def _emit(comparison: Any, output_format: str) -> None:
         from diffcli.render.table import render_table
 
         terminal = sys.stdout.isatty()
-        console = Console(width=None if terminal else 120, no_color="NO_COLOR" in os.environ or None)
+        console = Console(
+            width=None if terminal else 120, no_color="NO_COLOR" in os.environ or None
+        )
         console.print(render_table(comparison))

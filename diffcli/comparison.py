@@ -268,8 +268,10 @@ def _measure(
     scale: float,
     near_kink: bool,
 ) -> None:
-    rtol = options.rtol if options.rtol is not None else default_tolerance(
-        result.name, options, problem.order, near_kink
+    rtol = (
+        options.rtol
+        if options.rtol is not None
+        else default_tolerance(result.name, options, problem.order, near_kink)
     )
     if options.atol is not None:
         atol = options.atol
@@ -304,7 +306,9 @@ def _difference(value: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(diff), math.inf, diff)
 
 
-def _mark_stop_gradient(problem: Problem, results: dict[str, MethodResult], notes: list[str]) -> None:
+def _mark_stop_gradient(
+    problem: Problem, results: dict[str, MethodResult], notes: list[str]
+) -> None:
     """Finite differences see through stop_gradient; their difference is by design."""
     uses = any(
         isinstance(node, Call) and node.op is not None and node.op.name == "stop_gradient"
@@ -366,7 +370,9 @@ def _verdict(
     for result in counted:
         if not result.ok:
             notes.append(f"{result.name} failed: {result.error}")
-    if reference.value is None or any(p.startswith("outside the domain") for p in reference.problems):
+    if reference.value is None or any(
+        p.startswith("outside the domain") for p in reference.problems
+    ):
         return DISAGREE
     if all(r.ok and r.within for r in counted):
         return AGREE

@@ -58,12 +58,11 @@ def build_problem(
     chosen = _resolve_wrt(wrt, variables)
     if not 1 <= order <= MAX_ORDER:
         raise OptionError(f"--order must be between 1 and {MAX_ORDER}, got {order}")
-    if order > 1:
-        if len(chosen) != 1 or point[chosen[0]].shape:
-            raise OptionError(
-                "--order above 1 needs one scalar variable to differentiate by "
-                f"(got {', '.join(chosen)}); pick it with --wrt"
-            )
+    if order > 1 and (len(chosen) != 1 or point[chosen[0]].shape):
+        raise OptionError(
+            "--order above 1 needs one scalar variable to differentiate by "
+            f"(got {', '.join(chosen)}); pick it with --wrt"
+        )
     return Problem(text, typed, point, tuple(variables), tuple(chosen), order)
 
 

@@ -27,3 +27,9 @@ def assert_close(actual, expected, rtol=1e-12, atol=1e-12, what=""):
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
     ok = np.allclose(actual, expected, rtol=rtol, atol=atol)
     assert ok, f"{what}: got {actual.tolist()}, expected {expected.tolist()}"
+
+
+@pytest.fixture(scope="session")
+def cli_runner():
+    """A CliRunner shared across hypothesis examples (function fixtures are not reset there)."""
+    return CliRunner()

@@ -40,7 +40,9 @@ def test_conventions_at_a_kink_are_shown_side_by_side():
     assert values == {"symbolic": 0.5, "numeric": 0.5, "autograd": 0.0}
 
 
-@pytest.mark.parametrize(("expression", "at"), [("abs(x)**2", "0"), ("relu(x)*x", "0"), ("max(x, 0)**2", "0")])
+@pytest.mark.parametrize(
+    ("expression", "at"), [("abs(x)**2", "0"), ("relu(x)*x", "0"), ("max(x, 0)**2", "0")]
+)
 def test_a_kink_that_smooths_out_is_differentiable(expression, at):
     comparison = diffcli.compare(expression, at=at)
     assert comparison.status == "agree", comparison.notes
@@ -96,7 +98,9 @@ def test_json_record_follows_the_contract():
     assert record["point"] == {"x": [0.0, 1.0, 2.0, 3.0]}
     assert record["reference"] == {"source": "exact", "value": {"x": [0.0, 4.0, 8.0, 12.0]}}
     assert record["agree"] is True and record["notes"] == []
-    symbolic, numeric, autograd = (record["methods"][m] for m in ("symbolic", "numeric", "autograd"))
+    symbolic, numeric, autograd = (
+        record["methods"][m] for m in ("symbolic", "numeric", "autograd")
+    )
     for method in (symbolic, numeric, autograd):
         assert {"ok", "value", "abs_error", "rel_error", "seconds", "error"} <= set(method)
         assert method["ok"] is True and method["error"] is None

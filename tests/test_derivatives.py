@@ -64,7 +64,9 @@ def test_dot_course_example_gives_4x():
     comparison = diffcli.compare("2*dot(x, x)", at="x=arange(4)")
     assert comparison.agree
     for name in ("symbolic", "numeric", "autograd"):
-        assert_close(comparison.methods[name].value["x"], [0, 4, 8, 12], rtol=1e-9, atol=1e-9, what=name)
+        assert_close(
+            comparison.methods[name].value["x"], [0, 4, 8, 12], rtol=1e-9, atol=1e-9, what=name
+        )
     assert comparison.closed_form == {"x": "4*x"}
 
 
@@ -79,7 +81,10 @@ def test_dot_course_example_gives_4x():
         ("norm(x)", lambda x: x / np.linalg.norm(x)),
         ("norm(x, 1)", np.sign),
         ("x[1]*x[-1]", lambda x: np.array([0, x[3], 0, x[1]])),
-        ("softmax(x)[2]", lambda x: (s := np.exp(x) / np.exp(x).sum())[2] * ((np.arange(4) == 2) - s)),
+        (
+            "softmax(x)[2]",
+            lambda x: (s := np.exp(x) / np.exp(x).sum())[2] * ((np.arange(4) == 2) - s),
+        ),
     ],
 )
 def test_vector_gradients(expression, expected):
@@ -87,7 +92,9 @@ def test_vector_gradients(expression, expected):
     comparison = diffcli.compare(expression, at={"x": x})
     assert comparison.agree, comparison.notes
     for name, result in comparison.methods.items():
-        assert_close(result.value["x"], expected(x), rtol=1e-7, atol=1e-9, what=f"{expression} {name}")
+        assert_close(
+            result.value["x"], expected(x), rtol=1e-7, atol=1e-9, what=f"{expression} {name}"
+        )
 
 
 def test_regression_loss_gradient_matches_numpy_formula():
@@ -142,7 +149,10 @@ def test_wrt_selects_and_orders_variables():
     assert set(comparison.reference.value) == {"z", "x"}
 
 
-@pytest.mark.parametrize(("order", "known"), [(2, 2 * math.exp(1) * math.cos(1)), (3, 2 * math.exp(1) * (math.cos(1) - math.sin(1)))])
+@pytest.mark.parametrize(
+    ("order", "known"),
+    [(2, 2 * math.exp(1) * math.cos(1)), (3, 2 * math.exp(1) * (math.cos(1) - math.sin(1)))],
+)
 def test_higher_order(order, known):
     comparison = diffcli.compare("exp(x)*sin(x)", at="1", order=order)
     assert comparison.agree

@@ -15,12 +15,18 @@ def test_stencils_are_the_textbook_ones():
     assert numeric.stencil((-1, 0, 1), 1) == (Fraction(-1, 2), 0, Fraction(1, 2))
     assert numeric.stencil((0, 1), 1) == (-1, 1)
     assert numeric.stencil((-2, -1, 0, 1, 2), 1) == (
-        Fraction(1, 12), Fraction(-2, 3), 0, Fraction(2, 3), Fraction(-1, 12)
+        Fraction(1, 12),
+        Fraction(-2, 3),
+        0,
+        Fraction(2, 3),
+        Fraction(-1, 12),
     )
     assert numeric.stencil((-1, 0, 1), 2) == (1, -2, 1)
 
 
-@pytest.mark.parametrize(("scheme", "slope"), [("forward", 1), ("backward", 1), ("central", 2), ("five-point", 4)])
+@pytest.mark.parametrize(
+    ("scheme", "slope"), [("forward", 1), ("backward", 1), ("central", 2), ("five-point", 4)]
+)
 def test_convergence_order(scheme, slope):
     """log-log slope of the error vs step, in the truncation regime, is the scheme's order."""
     problem = build_problem("exp(x)", "x=0.5")
@@ -34,7 +40,11 @@ def test_convergence_order(scheme, slope):
 
 
 def test_error_estimate_bounds_the_error_on_smooth_functions():
-    for text, at, exact in [("exp(x)", "1", np.e), ("sin(x)", "2", np.cos(2)), ("x**5", "1.3", 5 * 1.3**4)]:
+    for text, at, exact in [
+        ("exp(x)", "1", np.e),
+        ("sin(x)", "2", np.cos(2)),
+        ("x**5", "1.3", 5 * 1.3**4),
+    ]:
         outcome = numeric.differentiate(build_problem(text, at))
         error = abs(float(outcome.value["x"]) - exact)
         assert error <= outcome.details["error_estimate"], (text, error, outcome.details)

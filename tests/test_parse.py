@@ -37,7 +37,7 @@ def test_canonical_text(text, canonical):
 
 
 def test_every_function_of_the_table_parses():
-    for (name, arity), op in CALLABLE.items():
+    for (name, arity), _op in CALLABLE.items():
         args = ", ".join(["x"] * arity)
         tree = parse(f"{name}({args})")
         assert isinstance(tree, Call) and tree.op is not None

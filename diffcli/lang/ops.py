@@ -167,7 +167,22 @@ OPS: tuple[Op, ...] = (
     *(
         _elementwise(name)
         for name in (
-            "sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp log".split()
+            [
+                "sin",
+                "cos",
+                "tan",
+                "asin",
+                "acos",
+                "atan",
+                "sinh",
+                "cosh",
+                "tanh",
+                "asinh",
+                "acosh",
+                "atanh",
+                "exp",
+                "log",
+            ]
         )
     ),
     _elementwise("sqrt", kink="zero"),
@@ -403,7 +418,11 @@ BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
 # through syntax only; log(x, base) and norm(x, 1) are rows of their own (the parser reads
 # norm's second argument, which must be the number 1 or 2).
 CALLABLE: dict[tuple[str, int], Op] = {
-    **{(op.name, op.arity): op for op in OPS if op.infix is None and op.name not in ("norm1", "logb")},
+    **{
+        (op.name, op.arity): op
+        for op in OPS
+        if op.infix is None and op.name not in ("norm1", "logb")
+    },
     ("pow", 2): BY_NAME["pow"],
     ("log", 2): BY_NAME["logb"],
     ("detach", 1): BY_NAME["stop_gradient"],

@@ -128,7 +128,7 @@ def _syntax_error(problem: SyntaxError, text: str, source: str, origin: list[int
     if "never closed" in message or "unexpected EOF" in message or offset >= len(source.rstrip()):
         message = f"incomplete expression: {message}"
     elif message == "invalid syntax":
-        message = f"invalid syntax near {source[offset:offset + 10]!r}"
+        message = f"invalid syntax near {source[offset : offset + 10]!r}"
     return ParseError(message, text, origin[offset])
 
 
@@ -151,7 +151,9 @@ class _Builder:
         start += sum(len(line) + 1 for line in lines[: lineno - 1])
         end += sum(len(line) + 1 for line in lines[: end_lineno - 1])
         start, end = min(start, len(self.source)), min(end, len(self.source))
-        return self.origin[start], self.origin[end - 1] + 1 if end > start else self.origin[start] + 1
+        return self.origin[start], self.origin[end - 1] + 1 if end > start else self.origin[
+            start
+        ] + 1
 
     def fail(self, message: str, node: ast.AST) -> ParseError:
         return ParseError(message, self.text, *self.span(node))
@@ -222,10 +224,8 @@ class _Builder:
         """Refuse exponents that would make exact arithmetic explode (9**9**9, x**10**100)."""
         power = _constant_magnitude(exponent)
         if power is not None and power > self.limits.max_exponent:
-            raise self.fail(
-                f"the exponent {power:.3g} is too large (the limit is {self.limits.max_exponent:g})",
-                node,
-            )
+            limit = self.limits.max_exponent
+            raise self.fail(f"the exponent {power:.3g} is too large (the limit is {limit:g})", node)
         value = _constant_magnitude(base)
         if value and power is not None:
             try:

@@ -62,7 +62,9 @@ class TorchBackend:
         return torch.stack(items)
 
 
-def differentiate(problem: Problem, device_name: str = "auto", dtype_name: str = "float64") -> Outcome:
+def differentiate(
+    problem: Problem, device_name: str = "auto", dtype_name: str = "float64"
+) -> Outcome:
     """Derivatives by reverse mode (one backward pass per output entry, per order)."""
     device = resolve_device(device_name)
     dtype = DTYPES[dtype_name]

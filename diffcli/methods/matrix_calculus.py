@@ -162,7 +162,14 @@ def closed_forms(problem: Problem, entrywise: dict[str, np.ndarray]) -> dict[str
     leaves = {name: _symbol(name, value.shape) for name, value in problem.point.items()}
     try:
         function = evaluate(problem.expr, leaves, MatrixBackend())
-    except (NoClosedForm, NotImplementedError, TypeError, ValueError, AttributeError, sp.ShapeError):
+    except (
+        NoClosedForm,
+        NotImplementedError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        sp.ShapeError,
+    ):
         return {}
     values = {
         leaves[name].expr: _numeric_value(value.floats(), value.shape)

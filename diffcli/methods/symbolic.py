@@ -148,10 +148,10 @@ def derive(problem: Problem) -> Symbolic:
     derivatives: dict[str, np.ndarray] = {}
     for name in problem.wrt:
         entries = np.ravel(np.asarray(leaves[name], dtype=object))
-        grid = np.empty(outputs.shape + (entries.size,), dtype=object)
+        grid = np.empty((*outputs.shape, entries.size), dtype=object)
         for out_index in np.ndindex(outputs.shape):
             for j, symbol in enumerate(entries):
-                grid[out_index + (j,)] = sp.diff(outputs[out_index], symbol, problem.order)
+                grid[(*out_index, j)] = sp.diff(outputs[out_index], symbol, problem.order)
         var_shape = () if problem.order > 1 else problem.shape_of(name)
         derivatives[name] = grid.reshape(outputs.shape + var_shape)
     return Symbolic(problem, leaves, function, derivatives)
@@ -216,18 +216,28 @@ def _short(value: sp.Expr) -> str:
 
 def values_in_float64(result: Symbolic) -> dict[str, np.ndarray]:
     """The derivatives evaluated in float64 arithmetic (Python's math), as a user's code would."""
-    symbols = [s for name in result.problem.point for s in np.ravel(np.asarray(result.leaves[name], dtype=object))]
+    symbols = [
+        s
+        for name in result.problem.point
+        for s in np.ravel(np.asarray(result.leaves[name], dtype=object))
+    ]
     floats = [float(v) for value in result.problem.point.values() for v in value.flat]
     out: dict[str, np.ndarray] = {}
     for name, grid in result.derivatives.items():
         flat = [_without_stop_gradient(e) for e in grid.ravel()]
-        out[name] = np.array(_float64_values(symbols, flat, floats), dtype=np.float64).reshape(grid.shape)
+        out[name] = np.array(_float64_values(symbols, flat, floats), dtype=np.float64).reshape(
+            grid.shape
+        )
     return out
 
 
-def _float64_values(symbols: list[sp.Symbol], exprs: list[sp.Expr], floats: list[float]) -> list[float]:
+def _float64_values(
+    symbols: list[sp.Symbol], exprs: list[sp.Expr], floats: list[float]
+) -> list[float]:
     try:
-        return [float(v) for v in sp.lambdify(symbols, exprs, modules="math", dummify=True)(*floats)]
+        return [
+            float(v) for v in sp.lambdify(symbols, exprs, modules="math", dummify=True)(*floats)
+        ]
     except (ArithmeticError, ValueError, TypeError, NameError):
         return [_float64_one(symbols, e, floats) for e in exprs]
 
@@ -276,11 +286,11 @@ def kink_sites(problem: Problem) -> list[KinkSite]:
     ]
     if not candidates:
         return []
-    leaves = {
-        name: _exact_array(value.flat, value.shape) for name, value in problem.point.items()
-    }
+    leaves = {name: _exact_array(value.flat, value.shape) for name, value in problem.point.items()}
     exact: dict[int, Any] = {}
-    evaluate(problem.expr, leaves, SympyBackend(), lambda node, value: exact.__setitem__(id(node), value))
+    evaluate(
+        problem.expr, leaves, SympyBackend(), lambda node, value: exact.__setitem__(id(node), value)
+    )
     sites = []
     for node in candidates:
         assert isinstance(node, Call) and node.op is not None and node.op.kink is not None

@@ -76,7 +76,9 @@ def _formulas(comparison: Comparison) -> list[Text]:
         if len(entries) <= _SHOWN_ENTRIES:
             lines.append(Text(f"  {label} = [{', '.join(entries)}]"))
         else:
-            lines.append(Text(f"  {label}: {len(entries)} entries, one formula each (see --format json)"))
+            lines.append(
+                Text(f"  {label}: {len(entries)} entries, one formula each (see --format json)")
+            )
     return lines
 
 
@@ -97,7 +99,9 @@ def _methods_table(comparison: Comparison) -> Table:
         source = {"exact": "SymPy, exact, 40 digits"}.get(
             reference.source or "", f"{reference.source} estimate (no exact value)"
         )
-        table.add_row("exact", _value_cell(comparison, reference.value), "", "", "", "", source, style="bold")
+        table.add_row(
+            "exact", _value_cell(comparison, reference.value), "", "", "", "", source, style="bold"
+        )
     for result in comparison.methods.values():
         table.add_row(*_method_row(comparison, result))
     return table
@@ -114,7 +118,15 @@ def _value_cell(comparison: Comparison, value: dict[str, np.ndarray] | None) -> 
 
 def _method_row(comparison: Comparison, result: MethodResult) -> list[Any]:
     if not result.ok:
-        return [result.name, Text("failed", style="red"), "", "", "", _time(result.seconds), Text(result.error or "", style="red")]
+        return [
+            result.name,
+            Text("failed", style="red"),
+            "",
+            "",
+            "",
+            _time(result.seconds),
+            Text(result.error or "", style="red"),
+        ]
     style = "" if result.within or result.within is None else "red"
     if result.by_design:
         style = "yellow"
@@ -157,21 +169,25 @@ def _verdict(comparison: Comparison) -> Text:
     text = Text(f"{mark} {comparison.status}", style=f"bold {style}")
     counted = [r for r in comparison.methods.values() if r.by_design is None]
     if comparison.status == "agree":
-        text.append(f": {len(counted)} method{'s' * (len(counted) != 1)} match the exact derivative within tolerance")
+        methods = f"{len(counted)} method{'s' * (len(counted) != 1)}"
+        text.append(f": {methods} match the exact derivative within tolerance")
     elif comparison.status == "disagree":
-        off = [
-            f"{r.name} ({'failed' if not r.ok else f'rel error {short(r.rel_error)} > rtol {short(r.rtol)}'})"
-            for r in counted
-            if not (r.ok and r.within)
-        ]
+        off = [f"{r.name} ({_shortfall(r)})" for r in counted if not (r.ok and r.within)]
         if off:
             text.append(": " + ", ".join(off))
     else:
         kink = next(k for k in comparison.kinks if not k.differentiable)
         sides = "; ".join(
-            f"{_derivative_name(comparison, name)} left {array(kink.left[name], 6)}, right {array(kink.right[name], 6)}"
+            f"{_derivative_name(comparison, name)} left {array(kink.left[name], 6)}, "
+            f"right {array(kink.right[name], 6)}"
             for name in comparison.problem.wrt
         )
         text.append(f": {kink.where} is at its kink ({kink.condition}); {sides}")
     text.append(f"  (exit {comparison.exit_code})", style="dim")
     return text
+
+
+def _shortfall(result: MethodResult) -> str:
+    if not result.ok:
+        return "failed"
+    return f"rel error {short(result.rel_error)} > rtol {short(result.rtol)}"

@@ -1,0 +1,162 @@
+"""The command line through click's CliRunner: output, formats, and every exit status."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def test_table_shows_formula_methods_and_verdict(cli):
+    result = cli("grad", "sin(x)", "--at", "1.0")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "grad sin(x)" in out and "∂f/∂x = cos(x)" in out
+    for word in (
+        "exact",
+        "symbolic",
+        "numeric",
+        "autograd",
+        "abs error",
+        "rel error",
+        "digits",
+        "time",
+    ):
+        assert word in out
+    assert "0.5403023058681398" in out
+    assert "✓ agree" in out and "Traceback" not in out
+
+
+def test_issue_examples_exit_0(cli):
+    runs = [
+        ("x**2*y + exp(x*y)", "x=0.5,y=-1"),
+        ("2*dot(x, x)", "x=arange(4)"),
+        ("norm(X@w - y)**2", "X=[[1,2],[3,4],[5,6]], w=[0.1,0.2], y=[1,0,1]", "--wrt", "w"),
+        ("exp(x)*sin(x)", "1", "--order", "3"),
+    ]
+    for expression, at, *rest in runs:
+        result = cli("grad", expression, "--at", at, *rest)
+        assert result.exit_code == 0, (expression, result.output)
+
+
+def test_json_is_strict_and_complete(cli):
+    result = cli("grad", "2*dot(x, x)", "--at", "x=arange(4)", "--format", "json")
+    assert result.exit_code == 0
+    record = json.loads(result.stdout)
+    assert record["methods"]["autograd"]["value"] == {"x": [0.0, 4.0, 8.0, 12.0]}
+    assert record["agree"] is True
+
+
+def test_json_writes_non_finite_numbers_as_strings(cli):
+    result = cli("grad", "1/x", "--at", "0", "--format", "json")
+    assert result.exit_code == 1
+    text = result.stdout
+    assert "NaN" not in text and "Infinity" not in text
+    record = json.loads(text)
+    assert record["reference"]["value"]["x"] in ("inf", "-inf", "nan")
+
+
+def test_csv_has_one_row_per_method_and_entry(cli):
+    result = cli("grad", "sum(x*x)", "--at", "x=[1,2]", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 3 * 2
+    assert {(r["method"], r["entry"]) for r in rows} >= {("autograd", "x[0]"), ("numeric", "x[1]")}
+    assert {float(r["reference"]) for r in rows} == {2.0, 4.0}
+
+
+def test_exit_1_when_a_method_disagrees(cli):
+    result = cli("grad", "sin(x)", "--at", "1", "--rtol", "0", "--atol", "0")
+    assert result.exit_code == 1
+    assert "✗ disagree" in result.output and "numeric" in result.output
+
+
+def test_exit_3_at_a_kink(cli):
+    result = cli("grad", "abs(x)", "--at", "0")
+    assert result.exit_code == 3
+    assert "not differentiable" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("grad", "sni(x)", "--at", "1"), "did you mean sin?"),
+        (("grad", "x*y", "--at", "x=1"), "no value for y"),
+        (("grad", "x", "--at", "x=[1,"), "a value is"),
+        (("grad", "x", "--at", "1", "--wrt", "y"), "not a variable"),
+        (("grad", "[x, x]", "--at", "1"), "use diffcli jacobian"),
+        (("grad", "x", "--at", "1", "--methods", "magic"), "--methods"),
+        (("grad", "x", "--at", "1", "--order", "0"), "--order"),
+        (("grad", "x", "--at", "1", "--step", "-1"), "--step"),
+        (
+            ("grad", "dot(x, y)", "--at", "x=[1,2,3],y=[1,2,3,4]"),
+            "dot: shapes (3,) and (4,) do not match",
+        ),
+        (("grad", "x", "--at", "1", "--device", "tpu"), "Invalid value for '--device'"),
+        (("grad", "x"), "Missing option '--at'"),
+    ],
+)
+def test_exit_2_on_bad_input_with_a_message_and_no_stdout(cli, args, message):
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+def test_caret_points_under_the_bad_part(cli):
+    result = cli("grad", "x + sni(x)", "--at", "1")
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("diffcli: error: unknown function 'sni'")
+    assert lines[1] == "  x + sni(x)" and lines[2] == "      ^^^"
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "__import__('os').system('touch {marker}')",
+        "exec(\"open('{marker}', 'w')\")",
+        "eval(\"open('{marker}', 'w')\")",
+        "open('{marker}', 'w')",
+        "getattr(x, '__class__')",
+        "().__class__.__bases__[0].__subclasses__()",
+        "(lambda: open('{marker}', 'w'))()",
+    ],
+)
+def test_injection_is_refused_without_side_effect(cli, tmp_path, attack):
+    marker = tmp_path / "pwned"
+    result = cli("grad", attack.format(marker=marker), "--at", "x=1")
+    assert result.exit_code == 2
+    assert not marker.exists()
+    assert "Traceback" not in result.output
+
+
+def test_traceback_flag_reraises(cli):
+    result = cli("grad", "sni(x)", "--at", "1", "--traceback")
+    assert result.exit_code != 0 and result.exception is not None
+    assert type(result.exception).__name__ == "ParseError"
+
+
+def test_version_and_help(cli):
+    assert cli("--version").output.startswith("diffcli, version")
+    result = cli("--help")
+    assert result.exit_code == 0 and "grad" in result.output and "Exit status" in result.output
+    assert "--order" in cli("grad", "--help").output
+
+
+def test_python_dash_m_runs_the_same_cli():
+    result = subprocess.run(
+        [sys.executable, "-m", "diffcli", "grad", "x**3", "--at", "2", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+        cwd=Path(__file__).parent.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["reference"]["value"] == {"x": 12.0}

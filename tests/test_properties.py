@@ -1,0 +1,100 @@
+"""Properties: the three methods agree on random smooth expressions; no text makes a traceback."""
+
+from __future__ import annotations
+
+import math
+import os
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import diffcli
+from diffcli.cli import main
+from diffcli.lang.expr import variables_of
+
+
+def _examples(default: int) -> int:
+    """The suite's modest count, or many with DIFFCLI_FUZZ=N (N examples per property)."""
+    return int(os.environ.get("DIFFCLI_FUZZ", default))
+
+
+# Functions smooth everywhere on the reals, or made so by their argument (log(1 + u**2)).
+UNARY = [
+    "sin({})",
+    "cos({})",
+    "tanh({})",
+    "atan({})",
+    "sigmoid({})",
+    "softplus({})",
+    "exp(sin({}))",
+    "log(1 + ({})**2)",
+    "sqrt(1 + ({})**2)",
+    "erf({})",
+    "({})**2",
+    "({})**3",
+    "-({})",
+]
+BINARY = [
+    "({}) + ({})",
+    "({}) - ({})",
+    "({}) * ({})",
+    "({}) / (2 + sin({}))",
+    "hypot({}, 1 + ({})**2)",
+]
+
+
+def smooth(depth: int) -> st.SearchStrategy[str]:
+    leaves = st.sampled_from(["x", "y", "x", "y", "2", "0.5", "pi"])
+    if depth == 0:
+        return leaves
+    sub = smooth(depth - 1)
+    return st.one_of(
+        leaves,
+        st.builds(lambda f, a: f.format(a), st.sampled_from(UNARY), sub),
+        st.builds(lambda f, a, b: f.format(a, b), st.sampled_from(BINARY), sub, sub),
+    )
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=_examples(40))
+@given(
+    expression=smooth(3),
+    x=st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3)),
+    y=st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3)),
+)
+def test_three_methods_agree_on_smooth_expressions(expression, x, y):
+    names = variables_of(diffcli.parse(expression))
+    assume(names)
+    comparison = diffcli.compare(expression, at={name: {"x": x, "y": y}[name] for name in names})
+    assume(
+        all(math.isfinite(v) for ref in comparison.reference.value.values() for v in ref.ravel())
+    )
+    assume(max(abs(v) for ref in comparison.reference.value.values() for v in ref.ravel()) < 1e6)
+    detail = {
+        name: (r.value, r.abs_error, r.rtol, r.atol) for name, r in comparison.methods.items()
+    }
+    assert comparison.status == "agree", (expression, x, y, detail, comparison.notes)
+
+
+ALPHABET = st.sampled_from(
+    [*"xyz0123456789+-*/^()[],.@ eETsinqrtdotlgmaxbp=_'\"\\:;", "**", "sin(", "norm(", "\x00", "é"]
+)
+
+
+@settings(deadline=None, max_examples=_examples(150))
+@given(text=st.lists(ALPHABET, max_size=25).map("".join))
+def test_no_expression_text_makes_a_traceback(cli_runner, text):
+    result = cli_runner.invoke(
+        main, ["grad", text, "--at", "x=0.5,y=[1,2],z=2", "--methods", "numeric"]
+    )
+    assert result.exit_code in (0, 1, 2, 3), (text, result.output, result.exception)
+    if result.exception is not None:
+        assert isinstance(result.exception, SystemExit), (text, repr(result.exception))
+
+
+@settings(deadline=None, max_examples=_examples(100))
+@given(at=st.text(max_size=30))
+def test_no_point_text_makes_a_traceback(cli_runner, at):
+    result = cli_runner.invoke(main, ["grad", "x*y", "--at", at, "--methods", "numeric"])
+    assert result.exit_code in (0, 1, 2, 3), (at, result.output)
+    if result.exception is not None:
+        assert isinstance(result.exception, SystemExit), (at, repr(result.exception))
