@@ -1,8 +1,7 @@
-"""Shared helpers: run the CLI in-process, and compare arrays with both values shown."""
+"""Shared fixtures: the CLI, run in-process."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -18,15 +17,6 @@ def cli():
         return runner.invoke(main, list(args), input=input, catch_exceptions=True)
 
     return invoke
-
-
-def assert_close(actual, expected, rtol=1e-12, atol=1e-12, what=""):
-    """Like np.testing.assert_allclose, with both values printed (the oracle's too)."""
-    actual = np.asarray(actual, dtype=float)
-    expected = np.asarray(expected, dtype=float)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    ok = np.allclose(actual, expected, rtol=rtol, atol=atol)
-    assert ok, f"{what}: got {actual.tolist()}, expected {expected.tolist()}"
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from helpers import assert_close
 
 import diffcli
-from tests.conftest import assert_close
 
 TABLE = [
     # (expression, point, variable, known derivative)
