@@ -49,12 +49,5 @@ def compare(
 
 def compare_with(expression: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
     """compare() for an Options object already built (the CLI and batch use this)."""
-    problem = build_problem(expression, at, options.wrt, options.order)
-    if options.command == "grad" and problem.output_shape and problem.order == 1:
-        from diffcli.errors import OptionError
-
-        raise OptionError(
-            f"grad needs a scalar expression, but this one has shape {problem.output_shape}: "
-            "use diffcli jacobian for vector or matrix outputs"
-        )
+    problem = build_problem(expression, at, options.wrt, options.order, options.command)
     return run(problem, options)

@@ -16,7 +16,7 @@ import click
 
 from diffcli import __version__
 from diffcli.errors import DiffcliError
-from diffcli.options import DEVICES, DTYPES, FORMATS, SCHEMES
+from diffcli.options import DEVICES, DTYPES, FORMATS, LAYOUTS, MODES, SCHEMES
 
 EXIT_BAD_INPUT = 2
 
@@ -82,6 +82,14 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Absolute agreement tolerance (default: per method).",
         ),
         click.option(
+            "--mode",
+            type=click.Choice(MODES),
+            default="reverse",
+            show_default=True,
+            help="Autograd: reverse (a backward pass per output) or forward (a pass per input).",
+        ),
+        click.option("--full", is_flag=True, help="Print large results in full (JSON always is)."),
+        click.option(
             "--format",
             "output_format",
             type=click.Choice(FORMATS),
@@ -143,19 +151,51 @@ def main() -> None:
 )
 @_shared_options
 @_reported
-def grad(expression: str, order: int, output_format: str, traceback: bool, **raw: Any) -> None:
+def grad(expression: str, order: int, **raw: Any) -> None:
     """Gradient of a scalar EXPR at the point, by every method, against the exact value."""
+    _compare_and_print("grad", expression, raw, order=order)
+
+
+@main.command()
+@click.argument("expression", metavar="EXPR")
+@click.option(
+    "--layout",
+    type=click.Choice(LAYOUTS),
+    default="numerator",
+    show_default=True,
+    help="numerator: outputs first (torch, the course); denominator: inputs first (SymPy).",
+)
+@_shared_options
+@_reported
+def jacobian(expression: str, layout: str, **raw: Any) -> None:
+    """Jacobian of a scalar, vector or matrix EXPR by each variable, by every method."""
+    _compare_and_print("jacobian", expression, raw, layout=layout)
+
+
+@main.command()
+@click.argument("expression", metavar="EXPR")
+@_shared_options
+@_reported
+def hessian(expression: str, **raw: Any) -> None:
+    """Hessian of a scalar EXPR over the flattened variables, with its eigenvalues."""
+    _compare_and_print("hessian", expression, raw)
+
+
+def _compare_and_print(command: str, expression: str, raw: dict[str, Any], **extra: Any) -> None:
     from diffcli.api import compare_with
     from diffcli.options import Options
 
     at = raw.pop("at")
-    options = Options.from_raw(command="grad", order=order, **raw)
+    output_format = raw.pop("output_format")
+    full = raw.pop("full")
+    raw.pop("traceback")
+    options = Options.from_raw(command=command, **raw, **extra)
     comparison = compare_with(expression, at, options)
-    _emit(comparison, output_format)
+    _emit(comparison, output_format, full)
     sys.exit(comparison.exit_code)
 
 
-def _emit(comparison: Any, output_format: str) -> None:
+def _emit(comparison: Any, output_format: str, full: bool) -> None:
     if output_format == "json":
         from diffcli.render.json import dumps
 
@@ -170,7 +210,6 @@ def _emit(comparison: Any, output_format: str) -> None:
         from diffcli.render.table import render_table
 
         terminal = sys.stdout.isatty()
-        console = Console(
-            width=None if terminal else 120, no_color="NO_COLOR" in os.environ or None
-        )
-        console.print(render_table(comparison))
+        no_color = "NO_COLOR" in os.environ or None
+        console = Console(width=None if terminal else 120, no_color=no_color)
+        console.print(render_table(comparison, full))

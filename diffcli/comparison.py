@@ -77,6 +77,14 @@ class Kink:
 
 
 @dataclass
+class HessianSummary:
+    """What the exact Hessian says about the point: symmetric, and which curvature."""
+
+    eigenvalues: list[float]
+    definiteness: str
+
+
+@dataclass
 class Comparison:
     """The full result of comparing the methods on one expression at one point."""
 
@@ -91,6 +99,7 @@ class Comparison:
     notes: list[str]
     kinks: list[Kink] = field(default_factory=list)
     closed_form: dict[str, str] = field(default_factory=dict)
+    hessian: HessianSummary | None = None
 
     @property
     def agree(self) -> bool:
@@ -99,6 +108,14 @@ class Comparison:
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.status]
+
+    def in_layout(self, value: np.ndarray) -> np.ndarray:
+        """A derivative array (numerator layout inside) in the layout the user asked for."""
+        if self.options.layout == "numerator" or self.problem.command != "jacobian":
+            return value
+        outputs = len(self.problem.output_shape)
+        axes = list(range(value.ndim))
+        return np.transpose(value, axes[outputs:] + axes[:outputs])
 
     def __rich__(self) -> Any:
         from diffcli.render.table import render_table
@@ -128,7 +145,7 @@ def run(problem: Problem, options: Options) -> Comparison:
             results[name] = _timed(name, _method(name, problem, options), notes)
     if reference.value is None:
         reference = _fallback_reference(results, reference)
-    closed = _closed_form(problem, symbolic, reference)
+    closed = _closed_form(problem, symbolic, reference, options.layout)
     if symbolic_outcome is not None and closed and "symbolic" in results:
         results["symbolic"].details["closed_form"] = closed
     scale = _function_scale(problem)
@@ -136,6 +153,7 @@ def run(problem: Problem, options: Options) -> Comparison:
     for result in results.values():
         _measure(result, reference, problem, options, scale, bool(kinks))
     _mark_stop_gradient(problem, results, notes)
+    summary = _hessian_summary(results, reference) if problem.command == "hessian" else None
     status = _verdict(results, reference, kinks, notes)
     for problem_text in reference.problems:
         if problem_text not in notes:
@@ -152,6 +170,7 @@ def run(problem: Problem, options: Options) -> Comparison:
         notes=notes,
         kinks=kinks,
         closed_form=closed,
+        hessian=summary,
     )
 
 
@@ -182,10 +201,12 @@ def _method(name: str, problem: Problem, options: Options) -> Callable[[], Outco
     if name == "numeric":
         from diffcli.methods import numeric
 
+        if problem.command == "hessian":
+            return lambda: numeric.hessian(problem, options.dtype, options.step)
         return lambda: numeric.differentiate(problem, options.scheme, options.dtype, options.step)
     from diffcli.methods import autograd
 
-    return lambda: autograd.differentiate(problem, options.device, options.dtype)
+    return lambda: autograd.differentiate(problem, options.device, options.dtype, options.mode)
 
 
 def _timed(name: str, compute: Callable[[], Outcome], notes: list[str]) -> MethodResult:
@@ -199,6 +220,8 @@ def _timed(name: str, compute: Callable[[], Outcome], notes: list[str]) -> Metho
     except Exception as failure:
         return _result(name, None, time.perf_counter() - start, _one_line(failure))
     for warning in caught:
+        if issubclass(warning.category, (DeprecationWarning, FutureWarning)):
+            continue  # a library's notice to its own callers, not about the user's input
         message = f"{name}: {str(warning.message).splitlines()[0]}"
         if message not in notes:
             notes.append(message)
@@ -224,12 +247,14 @@ def _fallback_reference(results: dict[str, MethodResult], failed: Reference) -> 
     return Reference(None, None, [*failed.problems, "no reference: SymPy could not derive it"])
 
 
-def _closed_form(problem: Problem, symbolic: Any, reference: Reference) -> dict[str, str]:
+def _closed_form(
+    problem: Problem, symbolic: Any, reference: Reference, layout: str
+) -> dict[str, str]:
     if symbolic is None or reference.source != "exact" or reference.value is None:
         return {}
     from diffcli.methods.matrix_calculus import closed_forms
 
-    return closed_forms(problem, reference.value)
+    return closed_forms(problem, reference.value, layout)
 
 
 def _function_scale(problem: Problem) -> float:
@@ -304,6 +329,35 @@ def _difference(value: np.ndarray, ref: np.ndarray) -> np.ndarray:
     same_special = (~np.isfinite(ref)) & ((value == ref) | (np.isnan(value) & np.isnan(ref)))
     diff = np.where(same_special, 0.0, diff)
     return np.where(np.isnan(diff), math.inf, diff)
+
+
+def _hessian_summary(
+    results: dict[str, MethodResult], reference: Reference
+) -> HessianSummary | None:
+    """Each method's asymmetry max|H - Hᵀ|, and the exact Hessian's eigenvalues."""
+    from diffcli.methods import HESSIAN
+
+    for result in results.values():
+        if result.ok and result.value is not None:
+            table = result.value[HESSIAN]
+            result.details["asymmetry"] = float(np.max(np.abs(table - table.T), initial=0.0))
+    if reference.value is None or not np.all(np.isfinite(reference.value[HESSIAN])):
+        return None
+    exact = reference.value[HESSIAN]
+    eigenvalues = np.linalg.eigvalsh((exact + exact.T) / 2)
+    scale = max(1.0, float(np.max(np.abs(eigenvalues), initial=0.0)))
+    tiny = 1e-12 * scale
+    if np.all(eigenvalues > tiny):
+        kind = "positive definite: curving up in every direction (a minimum, if the gradient is 0)"
+    elif np.all(eigenvalues < -tiny):
+        kind = (
+            "negative definite: curving down in every direction (a maximum, if the gradient is 0)"
+        )
+    elif np.any(eigenvalues > tiny) and np.any(eigenvalues < -tiny):
+        kind = "indefinite: up in some directions, down in others (a saddle, if the gradient is 0)"
+    else:
+        kind = "semidefinite: flat in some direction, so second derivatives cannot decide"
+    return HessianSummary([float(v) for v in eigenvalues], kind)
 
 
 def _mark_stop_gradient(

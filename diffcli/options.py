@@ -13,6 +13,9 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("float64", "float32")
 SCHEMES = ("central", "forward", "backward", "five-point", "richardson", "complex-step")
 FORMATS = ("table", "json", "csv")
+COMMANDS = ("grad", "jacobian", "hessian")
+LAYOUTS = ("numerator", "denominator")
+MODES = ("reverse", "forward")
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,13 @@ class Options:
     step: float | None = None
     rtol: float | None = None
     atol: float | None = None
+    layout: str = "numerator"
+    mode: str = "reverse"
 
     def __post_init__(self) -> None:
+        _one_of("command", self.command, COMMANDS)
+        _one_of("--layout", self.layout, LAYOUTS)
+        _one_of("--mode", self.mode, MODES)
         _one_of("--device", self.device, DEVICES)
         _one_of("--dtype", self.dtype, DTYPES)
         _one_of("--scheme", self.scheme, SCHEMES)
@@ -38,6 +46,10 @@ class Options:
             raise OptionError("--methods: name at least one of symbolic, numeric, autograd")
         for name in self.methods:
             _one_of("--methods", name, METHODS)
+        if self.order != 1 and self.command != "grad":
+            raise OptionError(f"--order is for grad; {self.command} has its own order")
+        if self.order != 1 and self.mode == "forward":
+            raise OptionError("--order above 1 uses reverse mode; drop --mode forward")
         if self.step is not None and not (math.isfinite(self.step) and self.step > 0):
             raise OptionError(f"--step must be a positive number, got {self.step}")
         for flag, value in (("--rtol", self.rtol), ("--atol", self.atol)):

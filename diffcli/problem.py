@@ -28,6 +28,7 @@ class Problem:
     variables: tuple[str, ...]
     wrt: tuple[str, ...]
     order: int = 1
+    command: str = "grad"
 
     @property
     def output_shape(self) -> Shape:
@@ -47,6 +48,7 @@ def build_problem(
     at: str | Mapping[str, Any],
     wrt: Sequence[str] | None = None,
     order: int = 1,
+    command: str = "grad",
     limits: Limits = DEFAULT_LIMITS,
 ) -> Problem:
     """Parse and check everything the methods need, raising DiffcliError on bad input."""
@@ -63,7 +65,21 @@ def build_problem(
             "--order above 1 needs one scalar variable to differentiate by "
             f"(got {', '.join(chosen)}); pick it with --wrt"
         )
-    return Problem(text, typed, point, tuple(variables), tuple(chosen), order)
+    _check_command(command, typed.shape or ())
+    return Problem(text, typed, point, tuple(variables), tuple(chosen), order, command)
+
+
+def _check_command(command: str, shape: tuple[int, ...]) -> None:
+    if command == "grad" and shape:
+        raise OptionError(
+            f"grad needs a scalar expression, but this one has shape {shape}: "
+            "use diffcli jacobian for vector or matrix outputs"
+        )
+    if command == "hessian" and shape:
+        raise OptionError(
+            f"hessian needs a scalar expression, but this one has shape {shape}: "
+            "pick one entry, such as (...)[0], or use diffcli jacobian"
+        )
 
 
 def _check_point(point: Point, variables: list[str], at: str | Mapping[str, Any]) -> None:

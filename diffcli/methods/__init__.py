@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 METHOD_NAMES = ("symbolic", "numeric", "autograd")
+HESSIAN = "hessian"  # the key of the N x N Hessian over the flattened wrt variables
 
 
 @dataclass
@@ -15,7 +16,8 @@ class Outcome:
     """What one method computed: float64 arrays per variable and the method's own details.
 
     `value[name]` has shape (output shape + the variable's shape), numerator layout; with
-    --order K it is the K-th derivative, of the output's shape.
+    --order K it is the K-th derivative, of the output's shape. For the hessian command
+    there is one entry, value[HESSIAN], N x N over the flattened wrt variables.
     """
 
     value: dict[str, np.ndarray]

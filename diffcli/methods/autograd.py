@@ -9,11 +9,12 @@ import math
 
 import numpy as np
 import torch
+import torch.autograd.forward_ad as fwAD
 
 from diffcli.errors import DeviceError
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
-from diffcli.methods import Outcome
+from diffcli.methods import HESSIAN, Outcome
 from diffcli.problem import Problem
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -63,9 +64,10 @@ class TorchBackend:
 
 
 def differentiate(
-    problem: Problem, device_name: str = "auto", dtype_name: str = "float64"
+    problem: Problem, device_name: str = "auto", dtype_name: str = "float64", mode: str = "reverse"
 ) -> Outcome:
-    """Derivatives by reverse mode (one backward pass per output entry, per order)."""
+    """Derivatives by torch: reverse mode (one backward pass per output entry) or forward
+    mode (one forward pass per input entry); the Hessian by a second pass over the gradient."""
     device = resolve_device(device_name)
     dtype = DTYPES[dtype_name]
     if device.type == "mps" and dtype == torch.float64:
@@ -75,14 +77,96 @@ def differentiate(
         name: torch.tensor(value.floats(), dtype=dtype, device=device).reshape(value.shape)
         for name, value in problem.point.items()
     }
+    if problem.command == "hessian":
+        hessian = _hessian_forward if mode == "forward" else _hessian_reverse
+        table, passes = hessian(problem, leaves, backend)
+        value = {HESSIAN: table}
+    elif mode == "forward":
+        value, passes = _jacobian_forward(problem, leaves, backend)
+    else:
+        wrt = [leaves[name].requires_grad_(True) for name in problem.wrt]
+        output = evaluate(problem.expr, leaves, backend)
+        if problem.order > 1:
+            value = {problem.wrt[0]: _higher_order(output, wrt[0], problem.order)}
+            passes = output.numel() * problem.order
+        else:
+            value = dict(zip(problem.wrt, _jacobian(output, wrt)))
+            passes = output.numel()
+    details = {"device": str(device), "dtype": dtype_name, "mode": mode, "passes": passes}
+    return Outcome(value, details)
+
+
+def _jacobian_forward(
+    problem: Problem, leaves: dict[str, torch.Tensor], backend: TorchBackend
+) -> tuple[dict[str, np.ndarray], int]:
+    """Forward mode: one pass per input entry, each pushing the tangent e_j through (a jvp)."""
+    value: dict[str, np.ndarray] = {}
+    passes = 0
+    out_shape = tuple(problem.output_shape)
+    for name in problem.wrt:
+        leaf = leaves[name]
+        columns = []
+        for j in range(leaf.numel()):
+            tangent = torch.zeros(leaf.numel(), dtype=leaf.dtype, device=leaf.device)
+            tangent[j] = 1
+            with fwAD.dual_level():
+                duals = {**leaves, name: fwAD.make_dual(leaf, tangent.reshape(leaf.shape))}
+                output = evaluate(problem.expr, duals, backend)
+                pushed = fwAD.unpack_dual(output).tangent
+            columns.append(_to_numpy(pushed) if pushed is not None else np.zeros(out_shape))
+            passes += 1
+        stacked = np.stack(columns, axis=-1) if columns else np.zeros((*out_shape, 0))
+        value[name] = stacked.reshape(out_shape + tuple(leaf.shape))
+    return value, passes
+
+
+def _hessian_reverse(
+    problem: Problem, leaves: dict[str, torch.Tensor], backend: TorchBackend
+) -> tuple[np.ndarray, int]:
+    """Reverse over reverse: the gradient with its graph kept, then one backward per entry."""
     wrt = [leaves[name].requires_grad_(True) for name in problem.wrt]
     output = evaluate(problem.expr, leaves, backend)
-    if problem.order > 1:
-        value = {problem.wrt[0]: _higher_order(output, wrt[0], problem.order)}
-    else:
-        value = dict(zip(problem.wrt, _jacobian(output, wrt)))
-    details = {"device": str(device), "dtype": dtype_name}
-    return Outcome(value, details)
+    n = sum(leaf.numel() for leaf in wrt)
+    if not output.requires_grad:
+        return np.zeros((n, n)), 1
+    grads = torch.autograd.grad(output, wrt, create_graph=True, allow_unused=True)
+    gradient = torch.cat(
+        [(g if g is not None else torch.zeros_like(x)).reshape(-1) for g, x in zip(grads, wrt)]
+    )
+    rows = []
+    for i in range(n):
+        if gradient[i].requires_grad:
+            second = torch.autograd.grad(gradient[i], wrt, retain_graph=True, allow_unused=True)
+            rows.append(_flat(second, wrt))
+        else:
+            rows.append(np.zeros(n))
+    return np.stack(rows), 1 + n
+
+
+def _hessian_forward(
+    problem: Problem, leaves: dict[str, torch.Tensor], backend: TorchBackend
+) -> tuple[np.ndarray, int]:
+    """Forward over reverse: torch.func.jacfwd of torch.func.grad, n tangents in one vmap."""
+    import torch.func
+
+    shapes = [leaves[name].shape for name in problem.wrt]
+    sizes = [leaves[name].numel() for name in problem.wrt]
+    x0 = torch.cat([leaves[name].reshape(-1) for name in problem.wrt])
+
+    def scalar(flat: torch.Tensor) -> torch.Tensor:
+        parts = torch.split(flat, sizes)
+        bound = {**leaves}
+        bound.update({n: p.reshape(s) for n, p, s in zip(problem.wrt, parts, shapes)})
+        return evaluate(problem.expr, bound, backend)
+
+    table = torch.func.jacfwd(torch.func.grad(scalar))(x0)
+    return _to_numpy(table), x0.numel()
+
+
+def _flat(grads: tuple[torch.Tensor | None, ...], wrt: list[torch.Tensor]) -> np.ndarray:
+    return np.concatenate(
+        [_to_numpy(g).ravel() if g is not None else np.zeros(x.numel()) for g, x in zip(grads, wrt)]
+    )
 
 
 def _jacobian(output: torch.Tensor, wrt: list[torch.Tensor]) -> list[np.ndarray]:

@@ -8,14 +8,17 @@ so a closed form is shown only after it matches the entry-by-entry derivative at
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.tensor.array.array_derivatives import ArrayDerivative
 
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
+from diffcli.methods import HESSIAN
 from diffcli.problem import Problem
 
 
@@ -120,7 +123,7 @@ class MatrixKit:
 
     @staticmethod
     def det(a: MatVal) -> MatVal:
-        raise NoClosedForm("SymPy's matrix calculus does not differentiate det")
+        return MatVal(sp.Determinant(_need(a)), 0)
 
     @staticmethod
     def transpose(a: MatVal) -> MatVal:
@@ -150,49 +153,95 @@ def _symbol(name: str, shape: tuple[int, ...]) -> MatVal:
     raise NoClosedForm("arrays of more than 2 dimensions")
 
 
-def closed_forms(problem: Problem, entrywise: dict[str, np.ndarray]) -> dict[str, str]:
-    """Closed-form gradients of a scalar expression by its array variables, checked at the point.
+def closed_forms(problem: Problem, entrywise: dict[str, np.ndarray], layout: str) -> dict[str, str]:
+    """Closed-form derivatives by the array variables, each checked at the point.
 
-    `entrywise` holds the float64 entry-by-entry derivative values to check against.
+    `entrywise` holds the entry-by-entry derivative values (numerator layout) to check
+    against. SymPy writes vector-by-vector derivatives in denominator layout; they are
+    transposed for numerator layout. Without a checked closed form, the entry is absent.
     """
-    if problem.output_shape or problem.order != 1:
+    if problem.order != 1 or len(problem.output_shape) > 1:
         return {}
     if not any(problem.shape_of(name) for name in problem.wrt):
         return {}
     leaves = {name: _symbol(name, value.shape) for name, value in problem.point.items()}
     try:
         function = evaluate(problem.expr, leaves, MatrixBackend())
-    except (
-        NoClosedForm,
-        NotImplementedError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        sp.ShapeError,
-    ):
+    except (NoClosedForm, NotImplementedError, TypeError, ValueError, AttributeError):
+        return {}
+    except sp.ShapeError:
         return {}
     values = {
         leaves[name].expr: _numeric_value(value.floats(), value.shape)
         for name, value in problem.point.items()
     }
+    if problem.command == "hessian":
+        return _hessian_form(problem, leaves, function, values, entrywise[HESSIAN])
     shown: dict[str, str] = {}
     for name in problem.wrt:
-        if not problem.shape_of(name):
+        if not problem.shape_of(name) or function.expr is None:
             continue
         form = _derivative(function.expr, leaves[name].expr)
-        if form is not None and _matches(form, values, entrywise[name]):
-            shown[name] = sp.sstr(form)
+        expected = entrywise[name]
+        if form is not None and problem.output_shape and len(problem.shape_of(name)) == 1:
+            if layout == "numerator":
+                form = form.T
+            else:
+                expected = expected.T
+        if form is not None and _matches(form, values, expected):
+            shown[name] = display(form)
     return shown
+
+
+def _hessian_form(
+    problem: Problem,
+    leaves: dict[str, MatVal],
+    function: MatVal,
+    values: dict[Any, Any],
+    table: np.ndarray,
+) -> dict[str, str]:
+    if len(problem.wrt) != 1 or len(problem.shape_of(problem.wrt[0])) != 1:
+        return {}
+    variable = leaves[problem.wrt[0]].expr
+    first = _derivative(function.expr, variable) if function.expr is not None else None
+    second = _derivative(first, variable) if first is not None else None
+    if second is not None and _matches(second, values, table):
+        return {HESSIAN: display(second)}
+    return {}
 
 
 def _derivative(function: Any, variable: Any) -> Any:
     try:
-        form = sp.diff(function, variable)
+        form = _jacobi(sp.diff(function, variable))
     except (TypeError, ValueError, AttributeError, NotImplementedError, sp.ShapeError):
         return None
-    if form.has(sp.Derivative):
+    if form.has(sp.Derivative) or (hasattr(form, "has") and form.has(ArrayDerivative)):
         return None
     return form
+
+
+def _jacobi(form: Any) -> Any:
+    """Jacobi's formula, which SymPy leaves unevaluated: d det(X)/dX = det(X) X^-T."""
+
+    def is_det_derivative(node: Any) -> bool:
+        return (
+            isinstance(node, ArrayDerivative)
+            and isinstance(node.expr, sp.Determinant)
+            and tuple(node.variables) == (node.expr.arg,)
+        )
+
+    def jacobi(node: Any) -> Any:
+        matrix = node.expr.arg
+        return sp.Determinant(matrix) * sp.Inverse(matrix.T)
+
+    return form.replace(is_det_derivative, jacobi) if hasattr(form, "replace") else form
+
+
+def display(form: Any) -> str:
+    """SymPy's text with det, trace and inverses as people write them: det(X)*X^-T."""
+    text = sp.sstr(form).replace("Determinant(", "det(").replace("Trace(", "trace(")
+    text = re.sub(r"(\w+)\.T\*\*\(-1\)", r"\1^-T", text)
+    return re.sub(r"(\w+)\*\*\(-1\)", r"\1^-1", text)
 
 
 def _numeric_value(floats: list[float], shape: tuple[int, ...]) -> Any:
@@ -206,8 +255,23 @@ def _numeric_value(floats: list[float], shape: tuple[int, ...]) -> Any:
 def _matches(form: Any, values: dict[Any, Any], expected: np.ndarray) -> bool:
     try:
         evaluated = form.subs(values).doit()
-        numbers = np.array(sp.Matrix(evaluated).tolist(), dtype=np.float64).reshape(expected.shape)
+        matrix = (
+            sp.Matrix(evaluated)
+            if isinstance(evaluated, sp.MatrixBase)
+            else sp.Matrix([[evaluated]])
+        )
+        if matrix.shape != _as_2d(expected.shape):
+            return False
+        numbers = np.array(matrix.tolist(), dtype=np.float64).reshape(expected.shape)
     except (TypeError, ValueError, AttributeError, sp.ShapeError):
         return False
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     return bool(np.all(np.abs(numbers - expected) <= 1e-9 * scale))
+
+
+def _as_2d(shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) == 0:
+        return (1, 1)
+    if len(shape) == 1:
+        return (shape[0], 1)
+    return (shape[0], shape[1])

@@ -12,13 +12,14 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
 from diffcli.errors import OptionError
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
-from diffcli.methods import Outcome
+from diffcli.methods import HESSIAN, Outcome
 from diffcli.problem import Problem
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -157,6 +158,67 @@ def differentiate(
         "dtype": dtype_name,
     }
     return Outcome(value, details)
+
+
+def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = None) -> Outcome:
+    """Second differences over the flattened wrt variables, with an error estimate.
+
+    Diagonal: (f(x+h) - 2 f(x) + f(x-h)) / h^2; off the diagonal, the four-point formula
+    (f(++) - f(+-) - f(-+) + f(--)) / (4 h_i h_j). Both are O(h^2), so the step is
+    eps^(1/4) scaled to each entry.
+    """
+    dtype = DTYPES[dtype_name]
+    eps = float(np.finfo(dtype).eps)
+    base = leaves(problem, dtype)
+    x0 = np.concatenate([base[name].ravel() for name in problem.wrt])
+    central = SCHEMES["central"]
+    chosen = [step if step is not None else default_step(float(v), central, 2, dtype) for v in x0]
+    steps = np.array([_representable(float(v), h, dtype) for v, h in zip(x0, chosen)])
+
+    def f(moves: dict[int, float]) -> float:
+        x = x0.copy()
+        for i, delta in moves.items():
+            x[i] = x0[i] + dtype(delta)
+        return float(evaluate_at(problem, _unflatten(problem, base, x), dtype))
+
+    f0 = f({})
+    tables = [_second_differences(f, f0, steps * stride) for stride in (1, 2)]
+    result, doubled = tables
+    truncation = np.abs(result - doubled) / 3
+    roundoff = 4 * eps * abs(f0) / np.outer(steps, steps)
+    n = x0.size
+    details = {
+        "scheme": "central",
+        "step": float(np.median(steps)),
+        "error_estimate": float(np.max(truncation + roundoff, initial=0.0)),
+        "evaluations": 2 * (2 * n * n) + 1,
+        "dtype": dtype_name,
+    }
+    return Outcome({HESSIAN: result}, details)
+
+
+def _second_differences(f: Any, f0: float, h: np.ndarray) -> np.ndarray:
+    n = h.size
+    table = np.empty((n, n))
+    for i in range(n):
+        table[i, i] = (f({i: h[i]}) - 2 * f0 + f({i: -h[i]})) / h[i] ** 2
+        for j in range(i):
+            corners = f({i: h[i], j: h[j]}) - f({i: h[i], j: -h[j]})
+            corners += f({i: -h[i], j: -h[j]}) - f({i: -h[i], j: h[j]})
+            table[i, j] = table[j, i] = corners / (4 * h[i] * h[j])
+    return table
+
+
+def _unflatten(
+    problem: Problem, base: dict[str, np.ndarray], flat: np.ndarray
+) -> dict[str, np.ndarray]:
+    values = dict(base)
+    start = 0
+    for name in problem.wrt:
+        size = base[name].size
+        values[name] = flat[start : start + size].reshape(base[name].shape)
+        start += size
+    return values
 
 
 def _representable(x: float, h: float, dtype: type) -> float:

@@ -18,7 +18,7 @@ import sympy as sp
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Call, Const, Expr, Num, Var, walk
 from diffcli.lang.point import component_names
-from diffcli.methods import Outcome
+from diffcli.methods import HESSIAN, Outcome
 from diffcli.problem import Problem
 
 REFERENCE_DIGITS = 40
@@ -144,6 +144,8 @@ def derive(problem: Problem) -> Symbolic:
     """Differentiate the lowered expression by every entry of every wrt variable."""
     leaves = symbols_for(problem)
     function = evaluate(problem.expr, leaves, SympyBackend())
+    if problem.command == "hessian":
+        return Symbolic(problem, leaves, function, {HESSIAN: _hessian(problem, leaves, function)})
     outputs = np.asarray(function, dtype=object)
     derivatives: dict[str, np.ndarray] = {}
     for name in problem.wrt:
@@ -155,6 +157,17 @@ def derive(problem: Problem) -> Symbolic:
         var_shape = () if problem.order > 1 else problem.shape_of(name)
         derivatives[name] = grid.reshape(outputs.shape + var_shape)
     return Symbolic(problem, leaves, function, derivatives)
+
+
+def _hessian(problem: Problem, leaves: dict[str, Any], function: Any) -> np.ndarray:
+    """Every second partial derivative over the flattened wrt variables (all N x N of them)."""
+    flat = [s for name in problem.wrt for s in np.ravel(np.asarray(leaves[name], dtype=object))]
+    grid = np.empty((len(flat), len(flat)), dtype=object)
+    for i, si in enumerate(flat):
+        first = sp.diff(function, si)
+        for j, sj in enumerate(flat):
+            grid[i, j] = sp.diff(first, sj)
+    return grid
 
 
 def _without_stop_gradient(expr: sp.Expr) -> sp.Expr:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from diffcli.lang.point import component_names
+from diffcli.methods import HESSIAN
 from diffcli.render.numbers import number
 
 if TYPE_CHECKING:
@@ -36,23 +36,28 @@ def to_csv(comparison: Comparison, header: bool = True) -> str:
     if header:
         writer.writerow(COLUMNS)
     reference = comparison.reference.value or {}
-    for name in comparison.problem.wrt:
+    keys = list(reference) or next(
+        (list(m.value) for m in comparison.methods.values() if m.value is not None), []
+    )
+    for key in keys:
+        exact = comparison.in_layout(reference[key]) if key in reference else None
         for method in comparison.methods.values():
-            values = method.value[name] if method.value is not None else None
-            ref = reference.get(name)
-            shape = ref.shape if ref is not None else (values.shape if values is not None else ())
-            for index, entry in zip(np.ndindex(shape), _entries(name, shape)):
+            values = comparison.in_layout(method.value[key]) if method.value is not None else None
+            shape = (
+                exact.shape if exact is not None else (values.shape if values is not None else ())
+            )
+            for index in np.ndindex(shape):
                 value = float(values[index]) if values is not None else None
-                exact = float(ref[index]) if ref is not None else None
-                error = abs(value - exact) if value is not None and exact is not None else None
+                ref = float(exact[index]) if exact is not None else None
+                error = abs(value - ref) if value is not None and ref is not None else None
                 writer.writerow(
                     (
                         comparison.expression,
-                        name,
-                        entry,
+                        key,
+                        entry_name(comparison, key, index),
                         method.name,
                         _cell(value),
-                        _cell(exact),
+                        _cell(ref),
                         _cell(error),
                         method.ok,
                         method.within,
@@ -63,8 +68,12 @@ def to_csv(comparison: Comparison, header: bool = True) -> str:
     return buffer.getvalue()
 
 
-def _entries(name: str, shape: tuple[int, ...]) -> list[str]:
-    return component_names(name, shape) if shape else [name]
+def entry_name(comparison: Comparison, key: str, index: tuple[int, ...]) -> str:
+    """x, x[1], J[2,0] for a Jacobian entry, H[x,y] for a Hessian entry."""
+    if key == HESSIAN:
+        flat = comparison.problem.flat_variables()
+        return f"H[{flat[index[0]]},{flat[index[1]]}]"
+    return f"{key}[{','.join(map(str, index))}]" if index else key
 
 
 def _cell(value: float | None) -> str:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from diffcli.methods import HESSIAN
 from diffcli.render.numbers import jsonable
 
 if TYPE_CHECKING:
@@ -15,22 +19,36 @@ def to_record(comparison: Comparison) -> dict[str, Any]:
     """A dict of plain JSON values (strict: non-finite numbers are strings)."""
     problem = comparison.problem
     reference = comparison.reference
+    shown = _shown(comparison)
     record: dict[str, Any] = {
         "command": comparison.command,
         "expression": comparison.expression,
         "parsed": comparison.parsed,
         "variables": list(problem.wrt),
         "point": {name: value.nested() for name, value in problem.point.items()},
-        "reference": {
-            "source": reference.source,
-            "value": _value(reference.value),
+        "reference": {"source": reference.source, "value": shown(reference.value)},
+        "methods": {
+            name: _method(result, shown(result.value))
+            for name, result in comparison.methods.items()
         },
-        "methods": {name: _method(result) for name, result in comparison.methods.items()},
         "agree": comparison.agree,
         "status": comparison.status,
         "exit_code": comparison.exit_code,
         "notes": list(comparison.notes),
     }
+    if problem.command == "jacobian":
+        record["layout"] = comparison.options.layout
+        record["shapes"] = {
+            name: list(
+                comparison.in_layout(np.empty(problem.output_shape + problem.shape_of(name))).shape
+            )
+            for name in problem.wrt
+        }
+    if problem.command == "hessian":
+        record["flat_variables"] = problem.flat_variables()
+        if comparison.hessian is not None:
+            record["eigenvalues"] = comparison.hessian.eigenvalues
+            record["definiteness"] = comparison.hessian.definiteness
     if problem.order > 1:
         record["order"] = problem.order
     if comparison.kinks:
@@ -40,20 +58,29 @@ def to_record(comparison: Comparison) -> dict[str, Any]:
                 "op": kink.op,
                 "condition": kink.condition,
                 "differentiable": kink.differentiable,
-                "left": _value(kink.left),
-                "right": _value(kink.right),
+                "left": shown(kink.left),
+                "right": shown(kink.right),
             }
             for kink in comparison.kinks
         ]
     return jsonable(record)
 
 
-def _value(value: dict[str, Any] | None) -> Any:
-    return None if value is None else {name: v.tolist() for name, v in value.items()}
+def _shown(comparison: Comparison) -> Callable[[dict[str, np.ndarray] | None], Any]:
+    """Values as CONTRACT.md writes them: per variable in the chosen layout; the Hessian bare."""
+
+    def shown(value: dict[str, np.ndarray] | None) -> Any:
+        if value is None:
+            return None
+        if comparison.problem.command == "hessian" and HESSIAN in value:
+            return value[HESSIAN].tolist()
+        return {name: comparison.in_layout(v).tolist() for name, v in value.items()}
+
+    return shown
 
 
-def _method(result: MethodResult) -> dict[str, Any]:
-    out: dict[str, Any] = {"ok": result.ok, "value": _value(result.value)}
+def _method(result: MethodResult, value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"ok": result.ok, "value": value}
     out.update(result.details)
     out.update(
         {

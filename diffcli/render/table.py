@@ -1,4 +1,8 @@
-"""The terminal view: the formula, one row per method against the exact value, a verdict."""
+"""The terminal view: the formula, one row per method against the exact value, a verdict.
+
+Small matrices print as aligned grids; large results are summarised (shape, worst entry)
+unless `full` is asked for. JSON always carries everything.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +15,24 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from diffcli.render.numbers import array, short
+from diffcli.methods import HESSIAN
+from diffcli.render.numbers import array, number, short
 
 if TYPE_CHECKING:
     from diffcli.comparison import Comparison, MethodResult
 
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _MARK = {"agree": ("✓", "green"), "disagree": ("✗", "red"), "not differentiable": ("⚠", "yellow")}
-_SHOWN_ENTRIES = 6
+_SHOWN_FORMULAS = 6
+_GRID_LIMIT = 36  # entries beyond which a value is summarised unless full=True
+_GRID_DIGITS = 8  # the error columns carry the full precision
 
 
-def render_table(comparison: Comparison) -> Group:
+def render_table(comparison: Comparison, full: bool = False) -> Group:
     """A rich renderable: print it, or let Jupyter show it."""
-    parts: list[Any] = [_heading(comparison), *_formulas(comparison)]
-    parts.append(_methods_table(comparison))
+    parts: list[Any] = [_heading(comparison), *_formulas(comparison), *_shapes(comparison)]
+    parts.append(_methods_table(comparison, full))
+    parts.extend(_hessian_lines(comparison))
     parts.append(_verdict(comparison))
     parts.extend(Text(f"  note: {note}", style="dim") for note in comparison.notes)
     return Group(*parts)
@@ -48,12 +56,18 @@ def _heading(comparison: Comparison) -> Text:
     return text
 
 
-def _derivative_name(comparison: Comparison, name: str) -> str:
+def _label(comparison: Comparison, key: str) -> str:
+    if key == HESSIAN:
+        return "H"
     order = comparison.problem.order
     if order == 1:
-        return f"∂f/∂{name}"
+        return f"∂f/∂{key}"
     power = str(order).translate(_SUPERSCRIPT)
-    return f"d{power}f/d{name}{power}"
+    return f"d{power}f/d{key}{power}"
+
+
+def _keys(comparison: Comparison) -> list[str]:
+    return [HESSIAN] if comparison.problem.command == "hessian" else list(comparison.problem.wrt)
 
 
 def _formulas(comparison: Comparison) -> list[Text]:
@@ -61,28 +75,62 @@ def _formulas(comparison: Comparison) -> list[Text]:
     if symbolic is None or not symbolic.ok:
         return []
     formulas = symbolic.details.get("formula", {})
-    closed = comparison.closed_form
     lines = []
-    for name in comparison.problem.wrt:
-        label = _derivative_name(comparison, name)
-        if name in closed:
-            lines.append(Text(f"  {label} = {closed[name]}   (matrix calculus)"))
+    for key in _keys(comparison):
+        label = _label(comparison, key)
+        if key in comparison.closed_form:
+            lines.append(Text(f"  {label} = {comparison.closed_form[key]}   (matrix calculus)"))
             continue
-        formula = formulas.get(name)
+        formula = formulas.get(key)
         if isinstance(formula, str):
             lines.append(Text(f"  {label} = {formula}"))
             continue
-        entries = list(np.ravel(np.array(formula, dtype=object)))
-        if len(entries) <= _SHOWN_ENTRIES:
-            lines.append(Text(f"  {label} = [{', '.join(entries)}]"))
+        grid = comparison.in_layout(np.array(formula, dtype=object))
+        entries = list(np.ravel(grid))
+        if len(entries) <= _SHOWN_FORMULAS:
+            lines.append(Text(f"  {label} = {_nested_text(grid)}"))
         else:
-            lines.append(
-                Text(f"  {label}: {len(entries)} entries, one formula each (see --format json)")
-            )
+            lines.append(Text(f"  {label}: {len(entries)} entries, a formula each (--format json)"))
     return lines
 
 
-def _methods_table(comparison: Comparison) -> Table:
+def _nested_text(grid: Any) -> str:
+    if not isinstance(grid, np.ndarray):
+        return str(grid)
+    if grid.ndim == 0:
+        return str(grid.item())
+    return "[" + ", ".join(_nested_text(row) for row in grid) + "]"
+
+
+def _shapes(comparison: Comparison) -> list[Text]:
+    """What the axes of a Jacobian or Hessian mean, and which layout is shown."""
+    problem = comparison.problem
+    if problem.command == "hessian":
+        names = ", ".join(problem.flat_variables())
+        n = len(problem.flat_variables())
+        return [Text(f"  H: ({n}, {n}) over the flattened variables ({names})", style="dim")]
+    if problem.command != "jacobian":
+        return []
+    out = problem.output_shape
+    lines = []
+    for name in problem.wrt:
+        var = problem.shape_of(name)
+        if comparison.options.layout == "numerator":
+            shape, meaning = out + var, f"{_dims(out, 'output')} × {_dims(var, 'input')}"
+            layout = "numerator layout: outputs first, as torch's jacrev"
+        else:
+            shape, meaning = var + out, f"{_dims(var, 'input')} × {_dims(out, 'output')}"
+            layout = "denominator layout: inputs first, as SymPy's matrix calculus"
+        lines.append(Text(f"  ∂f/∂{name}: {shape} = {meaning}   ({layout})", style="dim"))
+    return lines
+
+
+def _dims(shape: tuple[int, ...], what: str) -> str:
+    count = "×".join(map(str, shape)) if shape else "1"
+    return f"{count} {what}{'s' if count != '1' else ''}"
+
+
+def _methods_table(comparison: Comparison, full: bool) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for column, justify in (
         ("method", "left"),
@@ -93,47 +141,80 @@ def _methods_table(comparison: Comparison) -> Table:
         ("time", "right"),
         ("how", "left"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        # values never wrap (a wrapped matrix is unreadable); the "how" column does instead
+        wraps = column == "how"
+        table.add_column(
+            column, justify=justify, no_wrap=not wraps, min_width=24 if wraps else None
+        )  # type: ignore[arg-type]
     reference = comparison.reference
     if reference.value is not None:
         source = {"exact": "SymPy, exact, 40 digits"}.get(
             reference.source or "", f"{reference.source} estimate (no exact value)"
         )
-        table.add_row(
-            "exact", _value_cell(comparison, reference.value), "", "", "", "", source, style="bold"
-        )
+        cell = _value_cell(comparison, reference.value, None, full)
+        table.add_row("exact", cell, "", "", "", "", source, style="bold")
     for result in comparison.methods.values():
-        table.add_row(*_method_row(comparison, result))
+        table.add_row(*_method_row(comparison, result, full))
     return table
 
 
-def _value_cell(comparison: Comparison, value: dict[str, np.ndarray] | None) -> str:
+def _value_cell(
+    comparison: Comparison,
+    value: dict[str, np.ndarray] | None,
+    reference: dict[str, np.ndarray] | None,
+    full: bool,
+) -> str:
     if value is None:
         return "-"
-    names = comparison.problem.wrt
-    if len(names) == 1:
-        return array(value[names[0]])
-    return "\n".join(f"{name}: {array(value[name])}" for name in names)
+    keys = _keys(comparison)
+    cells = []
+    for key in keys:
+        shown = comparison.in_layout(value[key])
+        if shown.size > _GRID_LIMIT and not full:
+            text = _summary(comparison, shown, reference, key)
+        elif shown.ndim >= 2:
+            text = _grid(shown)
+        else:
+            text = array(shown)
+        cells.append(text if len(keys) == 1 else f"{key}: {text}")
+    return "\n".join(cells)
 
 
-def _method_row(comparison: Comparison, result: MethodResult) -> list[Any]:
+def _grid(values: np.ndarray) -> str:
+    """A matrix as aligned rows; more than two axes are flattened to (first, rest)."""
+    matrix = values.reshape(values.shape[0], -1) if values.ndim > 2 else values
+    cells = [[number(float(v), _GRID_DIGITS) for v in row] for row in matrix]
+    width = max(len(c) for row in cells for c in row)
+    return "\n".join("[" + "  ".join(c.rjust(width) for c in row) + "]" for row in cells)
+
+
+def _summary(
+    comparison: Comparison, shown: np.ndarray, reference: dict[str, np.ndarray] | None, key: str
+) -> str:
+    text = f"{shown.shape}, --full prints it"
+    if reference is None:
+        return text
+    exact = comparison.in_layout(reference[key])
+    with np.errstate(invalid="ignore"):
+        errors = np.abs(shown - exact)
+    if not np.all(np.isfinite(errors)):
+        return f"{shown.shape}, not all finite"
+    worst = np.unravel_index(int(np.argmax(errors)), errors.shape)
+    return f"{shown.shape}, worst at [{', '.join(map(str, worst))}]"
+
+
+def _method_row(comparison: Comparison, result: MethodResult, full: bool) -> list[Any]:
     if not result.ok:
-        return [
-            result.name,
-            Text("failed", style="red"),
-            "",
-            "",
-            "",
-            _time(result.seconds),
-            Text(result.error or "", style="red"),
-        ]
+        failed = Text(result.error or "", style="red")
+        return [result.name, Text("failed", style="red"), "", "", "", _time(result.seconds), failed]
     style = "" if result.within or result.within is None else "red"
     if result.by_design:
         style = "yellow"
     digits = result.digits
+    reference = comparison.reference.value
     return [
         result.name,
-        Text(_value_cell(comparison, result.value), style=style),
+        Text(_value_cell(comparison, result.value, reference, full), style=style),
         short(result.abs_error),
         short(result.rel_error),
         "-" if digits is None else ("full" if digits >= 16.95 else f"{digits:.1f}"),
@@ -146,14 +227,34 @@ def _how(result: MethodResult) -> str:
     details = result.details
     if result.by_design:
         return "differs by design: " + result.by_design.split(":")[0]
+    parts: list[str] = []
     if result.name == "numeric":
-        return (
-            f"{details['scheme']}, h={short(details['step'])}, "
-            f"est. ±{short(details['error_estimate'])}, {details['evaluations']} evals"
-        )
-    if result.name == "autograd":
-        return f"{details['device']}, {details['dtype']}"
-    return "float64 value of the formula"
+        parts = [
+            f"{details['scheme']}, h={short(details['step'])}",
+            f"est. ±{short(details['error_estimate'])}",
+            f"{details['evaluations']} evals",
+        ]
+    elif result.name == "autograd":
+        passes = details["passes"]
+        kind = "backward" if details["mode"] == "reverse" else "forward"
+        plural = "es" if passes != 1 else ""
+        parts = [
+            f"{details['device']}, {details['dtype']}",
+            f"{details['mode']}: {passes} {kind} pass{plural}",
+        ]
+    else:
+        parts = ["float64 value of the formula"]
+    if "asymmetry" in details:
+        parts.append(f"max|H-Hᵀ| {short(details['asymmetry'])}")
+    return ", ".join(parts)
+
+
+def _hessian_lines(comparison: Comparison) -> list[Text]:
+    summary = comparison.hessian
+    if summary is None:
+        return []
+    values = ", ".join(number(v, 6) for v in summary.eigenvalues)
+    return [Text(f"  eigenvalues of the exact H: [{values}] → {summary.definiteness}")]
 
 
 def _time(seconds: float) -> str:
@@ -178,7 +279,7 @@ def _verdict(comparison: Comparison) -> Text:
     else:
         kink = next(k for k in comparison.kinks if not k.differentiable)
         sides = "; ".join(
-            f"{_derivative_name(comparison, name)} left {array(kink.left[name], 6)}, "
+            f"{_label(comparison, name)} left {array(kink.left[name], 6)}, "
             f"right {array(kink.right[name], 6)}"
             for name in comparison.problem.wrt
         )
