@@ -160,3 +160,47 @@ def test_python_dash_m_runs_the_same_cli():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["reference"]["value"] == {"x": 12.0}
+
+
+def test_jacobian_table_names_shape_and_layout(cli):
+    result = cli("jacobian", "A@x", "--at", "A=[[1,2,3],[4,5,6]], x=[1,1,1]", "--wrt", "x")
+    assert result.exit_code == 0, result.output
+    assert "∂f/∂x: (2, 3) = 2 outputs × 3 inputs" in result.output
+    assert "numerator layout" in result.output and "∂f/∂x = A" in result.output
+    assert "[1  2  3]" in result.output and "reverse: 2 backward passes" in result.output
+    result = cli("jacobian", "sin(x)", "--at", "x=arange(4)", "--layout", "denominator")
+    assert "denominator layout" in result.output and "4 inputs × 4 outputs" in result.output
+
+
+def test_forward_mode_counts_passes(cli):
+    args = ("jacobian", "[x*y, sin(x), exp(y)]", "--at", "x=1,y=2", "--mode", "forward")
+    result = cli(*args)
+    assert result.exit_code == 0 and "forward: 2 forward" in result.output
+    autograd = json.loads(cli(*args, "--format", "json").stdout)["methods"]["autograd"]
+    assert autograd["mode"] == "forward" and autograd["passes"] == 2
+
+
+def test_large_results_are_summarised_unless_full(cli):
+    short = cli("jacobian", "sin(x)", "--at", "x=arange(7)")
+    assert "(7, 7), worst at" in short.output
+    full = cli("jacobian", "sin(x)", "--at", "x=arange(7)", "--full")
+    assert "worst at" not in full.output and full.output.count("[") >= 4 * 7
+
+
+def test_hessian_command(cli):
+    result = cli("hessian", "100*(y - x**2)**2 + (1 - x)**2", "--at", "x=-1.2,y=1", "--wrt", "x,y")
+    assert result.exit_code == 0, result.output
+    assert "eigenvalues of the exact H" in result.output and "positive definite" in result.output
+    record = json.loads(
+        cli(
+            "hessian", "x@A@x", "--at", "x=[1,2], A=[[2,1],[0,3]]", "--wrt", "x", "--format", "json"
+        ).stdout
+    )
+    assert record["flat_variables"] == ["x[0]", "x[1]"]
+    assert record["methods"]["symbolic"]["closed_form"] == {"hessian": "A + A.T"}
+
+
+def test_csv_names_hessian_entries(cli):
+    result = cli("hessian", "x*y", "--at", "x=1,y=2", "--format", "csv")
+    entries = {row["entry"] for row in csv.DictReader(io.StringIO(result.stdout))}
+    assert entries == {"H[x,x]", "H[x,y]", "H[y,x]", "H[y,y]"}

@@ -28,7 +28,8 @@ def test_scalar_table_exact_text():
         "─" * 99,
         "exact      12                                                SymPy, exact, 40 digits",
         "symbolic   12              0           0     full   1.2 ms   float64 value of the formula",
-        "autograd   12              0           0     full   1.2 ms   cpu, float64, reverse: 1 backward pass",
+        "autograd   12              0           0     full   1.2 ms   "
+        "cpu, float64, reverse: 1 backward pass",
         "✓ agree: 2 methods match the exact derivative within tolerance  (exit 0)",
     ]
 

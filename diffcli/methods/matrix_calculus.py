@@ -181,6 +181,8 @@ def closed_forms(problem: Problem, entrywise: dict[str, np.ndarray], layout: str
     for name in problem.wrt:
         if not problem.shape_of(name) or function.expr is None:
             continue
+        if len(problem.output_shape) + len(problem.shape_of(name)) > 2:
+            continue  # a 3- or 4-axis array: matrix calculus has no matrix to show
         form = _derivative(function.expr, leaves[name].expr)
         expected = entrywise[name]
         if form is not None and problem.output_shape and len(problem.shape_of(name)) == 1:
