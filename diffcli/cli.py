@@ -205,11 +205,63 @@ def _emit(comparison: Any, output_format: str, full: bool) -> None:
 
         click.echo(to_csv(comparison), nl=False)
     else:
-        from rich.console import Console
-
         from diffcli.render.table import render_table
 
-        terminal = sys.stdout.isatty()
-        no_color = "NO_COLOR" in os.environ or None
-        console = Console(width=None if terminal else 120, no_color=no_color)
-        console.print(render_table(comparison, full))
+        _console().print(render_table(comparison, full))
+
+
+def _console() -> Any:
+    """A rich console: colours only on a terminal and without NO_COLOR, 120 wide in pipes."""
+    from rich.console import Console
+
+    terminal = sys.stdout.isatty()
+    no_color = "NO_COLOR" in os.environ or None
+    return Console(width=None if terminal else 120, no_color=no_color)
+
+
+@main.command()
+@click.argument("expression", metavar="EXPR")
+@click.option("--at", "at", required=True, metavar="POINT", help="Values of the variables.")
+@click.option("--wrt", metavar="VARS", help="Variables to differentiate by (default: all).")
+@click.option(
+    "--order", type=int, default=1, show_default=True, metavar="K", help="K-th derivative."
+)
+@click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True)
+@click.option("--plot", "plot_file", metavar="FILE.png", help="Also draw the plot with matplotlib.")
+@click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table")
+@click.option("--traceback", is_flag=True, hidden=True)
+@_reported
+def stepsize(
+    expression: str,
+    at: str,
+    wrt: str | None,
+    order: int,
+    dtype: str,
+    plot_file: str | None,
+    output_format: str,
+    traceback: bool,
+) -> None:
+    """Each scheme's error for steps from 1e-1 to 1e-16: why finite differences lose digits."""
+    from diffcli.options import Options
+    from diffcli.problem import build_problem
+    from diffcli.stepsize import study
+
+    options = Options.from_raw(wrt=wrt, order=order, dtype=dtype)
+    problem = build_problem(expression, at, options.wrt, options.order)
+    result = study(problem, dtype)
+    if plot_file:
+        from diffcli.render.plot import save_png
+
+        save_png(result, plot_file)
+    if output_format == "json":
+        import json
+
+        from diffcli.render.study import study_record
+
+        click.echo(json.dumps(study_record(result), indent=2, allow_nan=False))
+    else:
+        from diffcli.render.study import study_table
+
+        _console().print(study_table(result))
+        if plot_file:
+            click.echo(f"plot written to {plot_file}")

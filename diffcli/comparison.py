@@ -66,7 +66,12 @@ class Reference:
 
 @dataclass
 class Kink:
-    """An operation on its kink at the point, with the one-sided derivatives there."""
+    """An operation on its kink at the point, with the one-sided derivatives there.
+
+    `jump` means the one-sided limits do not settle (the function itself jumps, as sign
+    does at 0). Otherwise the subgradient set is, entry by entry, the interval between
+    the left and right derivatives (Clarke's generalized gradient: [-1, 1] for abs at 0).
+    """
 
     op: str
     where: str
@@ -74,6 +79,18 @@ class Kink:
     left: dict[str, np.ndarray]
     right: dict[str, np.ndarray]
     differentiable: bool
+    jump: bool = False
+
+    def subgradient(self) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+        if self.jump:
+            return None
+        return {
+            name: (
+                np.minimum(self.left[name], self.right[name]),
+                np.maximum(self.left[name], self.right[name]),
+            )
+            for name in self.left
+        }
 
 
 @dataclass
@@ -259,9 +276,9 @@ def _closed_form(
 
 def _function_scale(problem: Problem) -> float:
     """max(1, |f(x0)|): the size round-off in f is measured against."""
-    from diffcli.methods.numeric import evaluate_at, leaves
+    from diffcli.methods.numeric import value_at_point
 
-    value = evaluate_at(problem, leaves(problem, np.float64), np.float64)
+    value = value_at_point(problem)
     finite = np.abs(value[np.isfinite(value)])
     return max(1.0, float(np.max(finite, initial=0.0)))
 
@@ -396,11 +413,39 @@ def _kinks(problem: Problem, scale: float) -> list[Kink]:
         float(np.max(_difference(left[name], right[name]), initial=0.0)) <= tolerance
         for name in problem.wrt
     )
+    jump = not settled
     kinks = []
     for site in sites:
         where = problem.text[site.text_span[0] : site.text_span[1]]
-        kinks.append(Kink(site.op, where, KINKS[site.condition], left, right, differentiable))
+        condition = KINKS[site.condition]
+        kinks.append(Kink(site.op, where, condition, left, right, differentiable, jump))
     return kinks
+
+
+def _subgradient_text(kink: Kink) -> str:
+    from diffcli.render.numbers import array
+
+    bounds = kink.subgradient() or {}
+    return "; ".join(
+        f"∂f/∂{name} in [{array(lo, 6)}, {array(hi, 6)}]" for name, (lo, hi) in bounds.items()
+    )
+
+
+def _conventions(results: dict[str, MethodResult]) -> str:
+    """What each method answered at the kink, and the rule that made it answer so."""
+    from diffcli.render.numbers import array
+
+    rules = {
+        "symbolic": "SymPy: sign(0) = 0, Heaviside(0) = 1/2",
+        "numeric": "the central difference averages the two sides",
+        "autograd": "torch picks one subgradient, e.g. relu'(0) = 0, abs'(0) = 0",
+    }
+    said = []
+    for name, result in results.items():
+        if result.ok and result.value is not None:
+            values = ", ".join(array(v, 6) for v in result.value.values())
+            said.append(f"{name} {values} ({rules[name]})")
+    return "each method's convention: " + "; ".join(said)
 
 
 def _verdict(
@@ -415,10 +460,18 @@ def _verdict(
             )
     if any(not kink.differentiable for kink in kinks):
         kink = next(k for k in kinks if not k.differentiable)
-        notes.append(
-            f"not differentiable here: {kink.where} is at its kink ({kink.condition}) and the "
-            "left and right derivatives differ; each method reports its own convention"
-        )
+        if kink.jump:
+            notes.append(
+                f"not differentiable here: {kink.where} jumps at this point ({kink.condition}); "
+                "there is no derivative and no subgradient"
+            )
+        else:
+            notes.append(
+                f"not differentiable here: {kink.where} is at its kink ({kink.condition}): the "
+                f"left and right derivatives differ, and every value in between is a "
+                f"subgradient ({_subgradient_text(kink)})"
+            )
+        notes.append(_conventions(results))
         return KINK
     counted = [r for r in results.values() if r.by_design is None]
     for result in counted:

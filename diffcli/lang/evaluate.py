@@ -9,14 +9,35 @@ from diffcli.lang.expr import Call, Const, Expr, Index, ListLit, Num, Var, norma
 
 
 class Backend(Protocol):
-    """What an engine provides to evaluate a tree: its kit, numbers, and stacking."""
+    """What an engine provides to evaluate a tree: its kit, numbers, indexing and stacking."""
 
     kit: Any
     form: str  # which form of an Op row to use: "numpy", "torch", "sympy" or "matrix"
 
     def number(self, node: Num | Const) -> Any: ...
 
+    def index(self, value: Any, indices: tuple[int, ...]) -> Any: ...
+
     def stack(self, items: list[Any]) -> Any: ...
+
+
+# A plan is the tree in evaluation order, each node with the positions of its arguments;
+# it is made once per tree, since finite differences evaluate the same tree many times.
+Plan = list[tuple[Expr, tuple[int, ...]]]
+_PLANS: dict[int, tuple[Expr, Plan]] = {}
+
+
+def plan_of(expr: Expr) -> Plan:
+    cached = _PLANS.get(id(expr))
+    if cached is not None and cached[0] is expr:
+        return cached[1]
+    order = walk(expr)
+    position = {id(node): i for i, node in enumerate(order)}
+    plan = [(node, tuple(position[id(c)] for c in node.children)) for node in order]
+    if len(_PLANS) > 256:
+        _PLANS.clear()
+    _PLANS[id(expr)] = (expr, plan)
+    return plan
 
 
 def evaluate(
@@ -26,29 +47,25 @@ def evaluate(
     visit: Callable[[Expr, Any], None] | None = None,
 ) -> Any:
     """Value of `expr` with variables bound to `leaves`; `visit` sees every node's value."""
-    values: dict[int, Any] = {}
-    for node in walk(expr):
-        value = _value(node, values, leaves, backend)
-        values[id(node)] = value
+    values: list[Any] = []
+    kit = backend.kit
+    for node, args in plan_of(expr):
+        if isinstance(node, Call):
+            form = getattr(node.op, backend.form)
+            if form is None:
+                raise NotImplementedError(f"{node.op.name} has no {backend.form} form")
+            value = form(kit, *(values[i] for i in args))
+        elif isinstance(node, Var):
+            value = leaves[node.name]
+        elif isinstance(node, (Num, Const)):
+            value = backend.number(node)
+        elif isinstance(node, Index):
+            value = backend.index(values[args[0]], normalized_indices(node))
+        elif isinstance(node, ListLit):
+            value = backend.stack([values[i] for i in args])
+        else:
+            raise TypeError(f"unknown node {node!r}")
+        values.append(value)
         if visit is not None:
             visit(node, value)
-    return values[id(expr)]
-
-
-def _value(node: Expr, values: dict[int, Any], leaves: dict[str, Any], backend: Backend) -> Any:
-    if isinstance(node, Var):
-        return leaves[node.name]
-    if isinstance(node, (Num, Const)):
-        return backend.number(node)
-    if isinstance(node, Call):
-        assert node.op is not None
-        form = getattr(node.op, backend.form)
-        if form is None:
-            raise NotImplementedError(f"{node.op.name} has no {backend.form} form")
-        return form(backend.kit, *(values[id(arg)] for arg in node.args))
-    if isinstance(node, Index):
-        assert node.base is not None
-        return values[id(node.base)][normalized_indices(node)]
-    if isinstance(node, ListLit):
-        return backend.stack([values[id(item)] for item in node.items])
-    raise TypeError(f"unknown node {node!r}")
+    return values[-1]

@@ -2,14 +2,14 @@
 
 Each row gives the operation's name, how many arguments it takes, its shape rule, and its
 NumPy, torch and SymPy forms. A form is a function `(kit, *args)`: `kit` is the engine's
-namespace (the numpy module, the torch module, or the SymPy array kit of
-`methods/symbolic.py`), so this module imports no engine. `matrix` is the optional
-MatrixSymbol form used to show closed-form matrix calculus.
+namespace (the batched NumPy kit of `methods/numeric.py`, the torch module, or the SymPy
+array kit of `methods/symbolic.py`), so this module imports no engine. `analytic` says
+whether the NumPy form is complex-analytic, as the complex-step method needs. `matrix` is
+the optional MatrixSymbol form used to show closed-form matrix calculus.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -118,12 +118,15 @@ def _elementwise(name: str, *, kink: str | None = None, analytic: bool = True) -
     )
 
 
-def _infix(name: str, symbol: str, precedence: int, form: Form, matrix: Form | None) -> Op:
+def _infix(
+    name: str, symbol: str, precedence: int, ufunc: str, form: Form, matrix: Form | None
+) -> Op:
+    """An arithmetic operator: NumPy's ufunc (batch-aligned by the kit), Python's operator."""
     return Op(
         name,
         2,
         broadcast,
-        numpy=form,
+        numpy=lambda m, a, b: getattr(m, ufunc)(a, b),
         torch=form,
         sympy=form,
         matrix=matrix,
@@ -137,16 +140,16 @@ def _torch_transpose(m: object, a: object) -> object:
 
 
 OPS: tuple[Op, ...] = (
-    _infix("add", "+", 10, lambda m, a, b: a + b, lambda m, a, b: m.add(a, b)),
-    _infix("sub", "-", 10, lambda m, a, b: a - b, lambda m, a, b: m.sub(a, b)),
-    _infix("mul", "*", 20, lambda m, a, b: a * b, lambda m, a, b: m.mul(a, b)),
-    _infix("div", "/", 20, lambda m, a, b: a / b, lambda m, a, b: m.div(a, b)),
-    _infix("pow", "**", 40, lambda m, a, b: a**b, lambda m, a, b: m.pow(a, b)),
+    _infix("add", "+", 10, "add", lambda m, a, b: a + b, lambda m, a, b: m.add(a, b)),
+    _infix("sub", "-", 10, "subtract", lambda m, a, b: a - b, lambda m, a, b: m.sub(a, b)),
+    _infix("mul", "*", 20, "multiply", lambda m, a, b: a * b, lambda m, a, b: m.mul(a, b)),
+    _infix("div", "/", 20, "divide", lambda m, a, b: a / b, lambda m, a, b: m.div(a, b)),
+    _infix("pow", "**", 40, "power", lambda m, a, b: a**b, lambda m, a, b: m.pow(a, b)),
     Op(
         "matmul",
         2,
         matmul_shape,
-        numpy=lambda m, a, b: a @ b,
+        numpy=lambda m, a, b: m.matmul(a, b),
         torch=lambda m, a, b: a @ b,
         sympy=lambda m, a, b: m.matmul(a, b),
         matrix=lambda m, a, b: m.matmul(a, b),
@@ -224,7 +227,7 @@ OPS: tuple[Op, ...] = (
         "erf",
         1,
         same_shape,
-        numpy=lambda m, a: m.vectorize(math.erf, otypes=[a.dtype])(a),
+        numpy=lambda m, a: m.erf(a),
         torch=lambda m, a: m.erf(a),
         sympy=lambda m, a: m.erf(a),
         analytic=False,
@@ -233,10 +236,9 @@ OPS: tuple[Op, ...] = (
         "sigmoid",
         1,
         same_shape,
-        numpy=lambda m, a: m.exp(-m.logaddexp(0, -a)),
+        numpy=lambda m, a: m.sigmoid(a),
         torch=lambda m, a: m.sigmoid(a),
         sympy=lambda m, a: 1 / (1 + m.exp(-a)),
-        analytic=False,
     ),
     Op(
         "relu",
@@ -252,10 +254,9 @@ OPS: tuple[Op, ...] = (
         "softplus",
         1,
         same_shape,
-        numpy=lambda m, a: m.logaddexp(0, a),
+        numpy=lambda m, a: m.softplus(a),
         torch=lambda m, a: m.nn.functional.softplus(a),
         sympy=lambda m, a: m.log(1 + m.exp(a)),
-        analytic=False,
     ),
     Op(
         "atan2",
@@ -301,7 +302,7 @@ OPS: tuple[Op, ...] = (
         "logb",
         2,
         broadcast,
-        numpy=lambda m, a, b: m.log(a) / m.log(b),
+        numpy=lambda m, a, b: m.divide(m.log(a), m.log(b)),
         torch=lambda m, a, b: m.log(a) / m.log(b),
         sympy=lambda m, a, b: m.log(a) / m.log(b),
     ),
@@ -334,7 +335,7 @@ OPS: tuple[Op, ...] = (
         "dot",
         2,
         matmul_shape,
-        numpy=lambda m, a, b: a @ b,
+        numpy=lambda m, a, b: m.matmul(a, b),
         torch=lambda m, a, b: a @ b,
         sympy=lambda m, a, b: m.matmul(a, b),
         matrix=lambda m, a, b: m.matmul(a, b),
@@ -363,7 +364,7 @@ OPS: tuple[Op, ...] = (
         "logsumexp",
         1,
         reduce_array,
-        numpy=lambda m, a: m.max(a.real) + m.log(m.sum(m.exp(a - m.max(a.real)))),
+        numpy=lambda m, a: m.logsumexp(a),
         torch=lambda m, a: m.logsumexp(a.reshape(-1), 0),
         sympy=lambda m, a: m.log(m.sum(m.exp(a))),
     ),
@@ -371,7 +372,7 @@ OPS: tuple[Op, ...] = (
         "softmax",
         1,
         vector_shape,
-        numpy=lambda m, a: m.exp(a - m.max(a.real)) / m.sum(m.exp(a - m.max(a.real))),
+        numpy=lambda m, a: m.softmax(a),
         torch=lambda m, a: m.softmax(a, 0),
         sympy=lambda m, a: m.exp(a) / m.sum(m.exp(a)),
     ),

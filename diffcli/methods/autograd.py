@@ -59,6 +59,9 @@ class TorchBackend:
             value = math.pi if node.name == "pi" else math.e
         return torch.tensor(value, dtype=self.dtype, device=self.device)
 
+    def index(self, value: torch.Tensor, indices: tuple[int, ...]) -> torch.Tensor:
+        return value[indices]
+
     def stack(self, items: list[torch.Tensor]) -> torch.Tensor:
         return torch.stack(items)
 

@@ -139,6 +139,9 @@ class MatrixBackend:
             return MatVal(sp.Rational(node.value.numerator, node.value.denominator), 0)
         return MatVal(sp.pi if node.name == "pi" else sp.E, 0)
 
+    def index(self, value: Any, indices: tuple[int, ...]) -> Any:
+        raise NoClosedForm("indexing")
+
     def stack(self, items: list[Any]) -> Any:
         raise NoClosedForm("list literals")
 

@@ -1,9 +1,18 @@
-"""Finite differences of the original function, evaluated with NumPy.
+"""Finite differences of the original function, evaluated with NumPy, many points at once.
 
-Each scheme is a stencil: the derivative is sum_j w_j f(x + o_j h) / h^K, with weights
-solved exactly from the Taylor expansion. The step balances truncation (~ h^p) against
-round-off (~ eps / h^K); the error estimate adds the two: truncation from the same
-stencil at 2h (Richardson's difference), round-off from the values actually summed.
+Every value carries a leading batch axis, so all the perturbed points a derivative needs
+are evaluated in one pass over the tree. Schemes:
+
+- stencils (forward, backward, central, five-point): sum_j w_j f(x + o_j h) / h^K, weights
+  solved exactly from the Taylor expansion; the step balances truncation (~ h^p) against
+  round-off (~ eps / h^K). Error estimate: the same stencil at 2h gives the truncation
+  (Richardson's difference), plus the round-off of the values actually summed.
+- richardson: central differences at a ladder of steps h0 / r^k, extrapolated twice
+  (eliminating the h^2 and h^4 terms); of the windows along the ladder, the one with the
+  smallest estimated error wins. Its estimate is the last extrapolation's change plus
+  round-off.
+- complex-step: Im f(x + ih) / h. No subtraction, so no cancellation: machine precision,
+  for expressions built only from complex-analytic operations.
 """
 
 from __future__ import annotations
@@ -16,13 +25,19 @@ from typing import Any
 
 import numpy as np
 
-from diffcli.errors import OptionError
+from diffcli.errors import OptionError, ParseError
 from diffcli.lang.evaluate import evaluate
-from diffcli.lang.expr import Const, Num
+from diffcli.lang.expr import Call, Const, Num, Var, walk
 from diffcli.methods import HESSIAN, Outcome
 from diffcli.problem import Problem
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
+COMPLEX = {np.float64: np.complex128, np.float32: np.complex64}
+MAX_BATCH_ENTRIES = 1 << 22  # rows x entries per evaluation: bounds memory for big vectors
+
+RICHARDSON_STEPS = 7  # central pairs on the ladder: 14 evaluations per entry
+RICHARDSON_RATIO = 4.0
+RICHARDSON_FIRST = 0.1  # the largest step, relative to max(1, |x|)
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,8 @@ SCHEMES = {
     "forward": Scheme("forward", 1),
     "backward": Scheme("backward", 1),
     "five-point": Scheme("five-point", 4),
+    "richardson": Scheme("central", 8),
+    "complex-step": Scheme("complex-step", 2),
 }
 
 
@@ -69,34 +86,185 @@ def stencil(offsets: tuple[int, ...], k: int) -> tuple[Fraction, ...]:
     return tuple(row[-1] for row in rows)
 
 
+def _aligned(a: Any, b: Any) -> tuple[Any, Any]:
+    """Line up two batched arrays on the batch axis: per-point shapes broadcast as NumPy's."""
+    if not isinstance(a, np.ndarray):
+        return a, b
+    if not isinstance(b, np.ndarray):
+        return a, b
+    if a.ndim < b.ndim:
+        a = a.reshape(a.shape[:1] + (1,) * (b.ndim - a.ndim) + a.shape[1:])
+    elif b.ndim < a.ndim:
+        b = b.reshape(b.shape[:1] + (1,) * (a.ndim - b.ndim) + b.shape[1:])
+    return a, b
+
+
+def _sample_axes(a: np.ndarray) -> tuple[int, ...]:
+    return tuple(range(1, a.ndim))
+
+
+class BatchedNumpy:
+    """The NumPy kit of the operator table: axis 0 of every value is the batch of points.
+
+    Elementwise functions are NumPy's own; reductions and linear algebra act on the other
+    axes, so one call evaluates the expression at every point of the batch.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        function = getattr(np, name)
+        if isinstance(function, np.ufunc) and function.nin == 2:
+            ufunc = function
+
+            def function(a: Any, b: Any) -> Any:
+                return ufunc(*_aligned(a, b))
+
+        setattr(self, name, function)  # found once, then a plain attribute
+        return function
+
+    @staticmethod
+    def sum(a: np.ndarray) -> np.ndarray:
+        return a.sum(axis=_sample_axes(a))
+
+    @staticmethod
+    def mean(a: np.ndarray) -> np.ndarray:
+        return a.mean(axis=_sample_axes(a))
+
+    @staticmethod
+    def prod(a: np.ndarray) -> np.ndarray:
+        return a.prod(axis=_sample_axes(a))
+
+    @staticmethod
+    def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        vector_a, vector_b = a.ndim == 2, b.ndim == 2
+        left = a[:, None, :] if vector_a else a
+        right = b[:, :, None] if vector_b else b
+        product = np.matmul(left, right)
+        if vector_b:
+            product = product[..., 0]
+        if vector_a:
+            product = product[:, 0]
+        return product
+
+    @staticmethod
+    def transpose(a: np.ndarray) -> np.ndarray:
+        return a.transpose((0, *reversed(range(1, a.ndim))))
+
+    @staticmethod
+    def trace(a: np.ndarray) -> np.ndarray:
+        return np.trace(a, axis1=1, axis2=2)
+
+    @staticmethod
+    def logsumexp(a: np.ndarray) -> np.ndarray:
+        axes = _sample_axes(a)
+        top = a.real.max(axis=axes, keepdims=True)
+        return (top + np.log(np.exp(a - top).sum(axis=axes, keepdims=True))).reshape(a.shape[0])
+
+    @staticmethod
+    def softmax(a: np.ndarray) -> np.ndarray:
+        shifted = np.exp(a - a.real.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    @staticmethod
+    def sigmoid(a: np.ndarray) -> np.ndarray:
+        if np.iscomplexobj(a):
+            return 1 / (1 + np.exp(-a))
+        return np.exp(-np.logaddexp(0, -a))
+
+    @staticmethod
+    def softplus(a: np.ndarray) -> np.ndarray:
+        if np.iscomplexobj(a):
+            return np.log1p(np.exp(a))
+        return np.logaddexp(0, a)
+
+    @staticmethod
+    def erf(a: np.ndarray) -> np.ndarray:
+        return np.vectorize(math.erf, otypes=[a.dtype])(a)
+
+
 class NumpyBackend:
-    """Evaluates the tree with NumPy in one working dtype."""
+    """Evaluates the tree with NumPy in one working dtype, on a batch of points."""
 
     form = "numpy"
-    kit = np
+    kit = BatchedNumpy()
 
     def __init__(self, dtype: type) -> None:
         self.dtype = dtype
 
-    def number(self, node: Num | Const) -> np.generic:
+    def number(self, node: Num | Const) -> np.ndarray:
         if isinstance(node, Num):
-            return self.dtype(float(node.value))
-        return self.dtype(math.pi if node.name == "pi" else math.e)
+            value = float(node.value)
+        else:
+            value = math.pi if node.name == "pi" else math.e
+        return np.array([value], dtype=self.dtype)
+
+    def index(self, value: np.ndarray, indices: tuple[int, ...]) -> np.ndarray:
+        return value[(slice(None), *indices)]
 
     def stack(self, items: list[np.ndarray]) -> np.ndarray:
-        return np.stack([np.asarray(item) for item in items])
+        return np.stack(np.broadcast_arrays(*items), axis=1)
 
 
 def leaves(problem: Problem, dtype: type) -> dict[str, np.ndarray]:
+    """Every variable's value as a batch of one point: shape (1, *shape)."""
     return {
-        name: np.array(value.floats(), dtype=dtype).reshape(value.shape)
+        name: np.array(value.floats(), dtype=dtype).reshape((1, *value.shape))
         for name, value in problem.point.items()
     }
 
 
-def evaluate_at(problem: Problem, values: dict[str, np.ndarray], dtype: type) -> np.ndarray:
+def value_at_point(problem: Problem, dtype: type = np.float64) -> np.ndarray:
+    """f at the point, in the working dtype (shape: the output's)."""
     with np.errstate(all="ignore"):
-        return np.asarray(evaluate(problem.expr, values, NumpyBackend(dtype)))
+        return np.asarray(evaluate(problem.expr, leaves(problem, dtype), NumpyBackend(dtype)))[0]
+
+
+_BASES: dict[tuple[int, type], tuple[Problem, dict[str, np.ndarray], np.ndarray]] = {}
+
+
+def _base(problem: Problem, dtype: type) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The point's arrays and the flattened wrt entries, made once per problem and dtype."""
+    key = (id(problem), dtype)
+    cached = _BASES.get(key)
+    if cached is None or cached[0] is not problem:
+        base = leaves(problem, dtype)
+        x0 = np.concatenate([base[name].ravel() for name in problem.wrt])
+        x0.flags.writeable = False
+        if len(_BASES) > 64:
+            _BASES.clear()
+        cached = _BASES[key] = (problem, base, x0)
+    return cached[1], cached[2]
+
+
+class _Sampler:
+    """Evaluates f at x0 + each row of a matrix of moves over the flattened wrt entries."""
+
+    def __init__(self, problem: Problem, dtype: type) -> None:
+        self.problem = problem
+        self.dtype = dtype
+        self.base, self.x0 = _base(problem, dtype)
+        self.evaluations = 0
+
+    def __call__(self, moves: np.ndarray) -> np.ndarray:
+        rows = moves.shape[0]
+        self.evaluations += rows
+        chunk = max(1, MAX_BATCH_ENTRIES // max(1, self.x0.size))
+        parts = [self._evaluate(moves[i : i + chunk]) for i in range(0, rows, chunk)]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def _evaluate(self, moves: np.ndarray) -> np.ndarray:
+        working = COMPLEX[self.dtype] if np.iscomplexobj(moves) else self.dtype
+        points = self.x0.astype(working)[None, :] + moves.astype(working)
+        values = dict(self.base)
+        start = 0
+        for name in self.problem.wrt:
+            shape = self.base[name].shape[1:]
+            size = math.prod(shape)
+            values[name] = points[:, start : start + size].reshape((len(moves), *shape))
+            start += size
+        out = np.asarray(evaluate(self.problem.expr, values, NumpyBackend(self.dtype)))
+        if out.shape[0] != len(moves):  # nothing depended on the moved entries
+            out = np.broadcast_to(out, (len(moves), *out.shape[1:]))
+        return out
 
 
 def default_step(x: float, scheme: Scheme, k: int, dtype: type) -> float:
@@ -112,52 +280,223 @@ def differentiate(
     step: float | None = None,
 ) -> Outcome:
     """Derivative of every output by every entry of the wrt variables, by finite differences."""
-    scheme = _scheme(scheme_name)
     dtype = DTYPES[dtype_name]
-    k = problem.order
-    offsets = scheme.offsets(k)
-    weights = stencil(offsets, k)
-    used = [(o, float(w)) for o, w in zip(offsets, weights) if w != 0]
-    base = leaves(problem, dtype)
-    eps = float(np.finfo(dtype).eps)
-    value: dict[str, np.ndarray] = {}
-    estimate = 0.0
-    steps: list[float] = []
-    out_shape = problem.output_shape
-    for name in problem.wrt:
-        x0 = base[name]
-        grid = np.empty(out_shape + x0.shape, dtype=np.float64)
-        for index in np.ndindex(x0.shape):
-            h = step if step is not None else default_step(float(x0[index]), scheme, k, dtype)
-            h = _representable(float(x0[index]), h, dtype)
-            steps.append(h)
-            estimates = []
-            for stride in (1, 2):
-                samples = []
-                for o, w in used:
-                    moved = dict(base)
-                    moved[name] = x0.copy()
-                    moved[name][index] = x0[index] + dtype(o * stride * h)
-                    samples.append((w, evaluate_at(problem, moved, dtype).astype(np.float64)))
-                scale = (stride * h) ** k
-                estimates.append(sum(w * f for w, f in samples) / scale)
-                if stride == 1:
-                    roundoff = eps * sum(abs(w) * np.abs(f) for w, f in samples) / scale
-            d_h, d_2h = estimates
-            truncation = np.abs(d_h - d_2h) / (2**scheme.accuracy - 1)
-            with np.errstate(invalid="ignore"):
-                bound = np.max(truncation + roundoff, initial=0.0)
-            estimate = max(estimate, float(bound)) if np.isfinite(bound) else math.inf
-            grid[(..., *index)] = d_h
-        value[name] = grid
+    sampler = _Sampler(problem, dtype)
+    with np.errstate(all="ignore"):  # non-finite values are reported, not warned about
+        if scheme_name == "richardson":
+            table, estimate, steps = _richardson(sampler, problem.order, step)
+        elif scheme_name == "complex-step":
+            _check_analytic(problem)
+            table, estimate, steps = _complex_step(sampler, step)
+        else:
+            table, estimate, steps = _stencil(sampler, _scheme(scheme_name), problem.order, step)
     details = {
-        "scheme": scheme.name,
-        "step": steps[0] if len(set(steps)) == 1 else float(np.median(steps)),
-        "error_estimate": estimate,
-        "evaluations": len(steps) * 2 * len(used),
+        "scheme": scheme_name,
+        "step": float(steps[0]) if steps.size == 1 else float(np.median(steps)),
+        "error_estimate": _worst(estimate),
+        "evaluations": sampler.evaluations,
         "dtype": dtype_name,
     }
-    return Outcome(value, details)
+    return Outcome(_by_variable(problem, table), details)
+
+
+def _scheme(name: str) -> Scheme:
+    if name not in SCHEMES:
+        raise OptionError(f"--scheme {name}: choose one of {', '.join(SCHEMES)}")
+    return SCHEMES[name]
+
+
+def _worst(estimate: np.ndarray) -> float:
+    worst = float(estimate.max()) if estimate.size else 0.0
+    return worst if math.isfinite(worst) else math.inf
+
+
+def _steps(sampler: _Sampler, base: Any) -> np.ndarray:
+    """Steps made exact in the working dtype, (x + h) - x == h; any leading axes, last = entry."""
+    x = sampler.x0
+    h = np.asarray(base, dtype=np.float64) + np.zeros(x.shape)
+    if sampler.dtype is np.float64:
+        moved = (x + h) - x
+    else:
+        moved = (x + h.astype(sampler.dtype)).astype(np.float64) - x.astype(np.float64)
+    return np.where(moved != 0, moved, h)
+
+
+def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """f at x0 + o * h_j * e_i for every step h_j (rows of steps), offset o and entry i.
+
+    One batch; returns shape (len(steps), len(offsets), n, *output).
+    """
+    n = sampler.x0.size
+    moves = np.zeros((len(steps) * offsets.size * n, n), dtype=np.float64)
+    rows = np.arange(moves.shape[0])
+    columns = rows % n
+    amounts = (steps[:, None, :] * offsets[None, :, None]).ravel()
+    moves[rows, columns] = amounts
+    values = sampler(moves).astype(np.float64)
+    return values.reshape((len(steps), offsets.size, n, *values.shape[1:]))
+
+
+def _weighted(scheme: Scheme, k: int) -> tuple[np.ndarray, np.ndarray]:
+    offsets = scheme.offsets(k)
+    used = [(o, float(w)) for o, w in zip(offsets, stencil(offsets, k)) if w != 0]
+    return np.array([o for o, _ in used], dtype=np.float64), np.array([w for _, w in used])
+
+
+def _differences(
+    values: np.ndarray, weights: np.ndarray, steps: np.ndarray, k: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The stencil's value at each step, and the round-off in it: shapes (steps, n, *output)."""
+    trailing = values.ndim - 3
+    w = weights.reshape((1, weights.size, 1) + (1,) * trailing)
+    h = steps.reshape(steps.shape + (1,) * trailing) ** k
+    d = (w * values).sum(axis=1) / h
+    roundoff = eps * (np.abs(w) * np.abs(values)).sum(axis=1) / h
+    return d, roundoff
+
+
+def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> tuple[Any, Any, Any]:
+    offsets, weights = _weighted(scheme, k)
+    if step is None:
+        eps = float(np.finfo(sampler.dtype).eps)
+        base = eps ** (1.0 / (scheme.accuracy + k)) * np.maximum(np.abs(sampler.x0), 1.0)
+    else:
+        base = step
+    h = _steps(sampler, base)
+    pair = np.stack([h, 2 * h])
+    values = _ladder(sampler, offsets, pair)
+    eps = float(np.finfo(sampler.dtype).eps)
+    d, roundoff = _differences(values, weights, pair, k, eps)
+    estimate = np.abs(d[0] - d[1]) / (2**scheme.accuracy - 1) + roundoff[0]
+    return d[0], estimate, h
+
+
+def _richardson(sampler: _Sampler, k: int, step: float | None) -> tuple[Any, Any, Any]:
+    """Central differences on a ladder of steps, extrapolated; the best trusted window wins.
+
+    A window of four steps is trusted when its differences shrink as the h^2 term says
+    (by at least r^2/3 per step) or are already down at round-off. If no window of the
+    ladder is trusted, a second ladder further down is tried (for quickly varying
+    functions, or points far from 0 where a step relative to |x| is too large).
+    """
+    offsets, weights = _weighted(SCHEMES["central"], k)
+    eps = float(np.finfo(sampler.dtype).eps)
+    top = step if step is not None else RICHARDSON_FIRST * np.maximum(np.abs(sampler.x0), 1.0)
+    value, estimate, chosen, trusted = _richardson_ladder(sampler, offsets, weights, k, top, eps)
+    if step is None and not np.all(trusted):
+        lower = np.asarray(top) / RICHARDSON_RATIO ** (RICHARDSON_STEPS + 1)
+        again = _richardson_ladder(sampler, offsets, weights, k, lower, eps)
+        better = ~trusted & (again[3] | (again[1] < estimate))
+        value = np.where(better, again[0], value)
+        estimate = np.where(better, again[1], estimate)
+        chosen = np.where(better, again[2], chosen)
+    return value, estimate, np.ravel(chosen)
+
+
+@lru_cache(maxsize=8)
+def _richardson_maps(steps: int, ratio: float) -> tuple[np.ndarray, int]:
+    """One matrix that maps the ladder's values D_0..D_{K-1} to, stacked: each window's
+    thrice-extrapolated value, its twice-extrapolated neighbour, and the differences
+    D_{j+1} - D_j. Extrapolation is linear, so one product does all of it."""
+    r2 = ratio**2
+    identity = np.eye(steps)
+    once = (r2 * identity[1:] - identity[:-1]) / (r2 - 1)
+    twice = (r2**2 * once[1:] - once[:-1]) / (r2**2 - 1)
+    thrice = (r2**3 * twice[1:] - twice[:-1]) / (r2**3 - 1)
+    windows = steps - 3
+    return np.vstack([thrice, twice[1:], identity[1:] - identity[:-1]]), windows
+
+
+def _richardson_ladder(
+    sampler: _Sampler, offsets: np.ndarray, weights: np.ndarray, k: int, top: Any, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r2 = RICHARDSON_RATIO**2
+    powers = RICHARDSON_RATIO ** np.arange(RICHARDSON_STEPS, dtype=np.float64)
+    steps = _steps(sampler, np.asarray(top, dtype=np.float64) / powers[:, None])
+    d, roundoff = _differences(_ladder(sampler, offsets, steps), weights, steps, k, eps)
+    shape = d.shape[1:]
+    d, roundoff = d.reshape(len(d), -1), roundoff.reshape(len(d), -1)
+    maps, w = _richardson_maps(RICHARDSON_STEPS, RICHARDSON_RATIO)
+    mapped = maps @ d
+    thrice, previous, signed = mapped[:w], mapped[w : 2 * w], mapped[2 * w :]
+    change = np.abs(signed)
+    settled = change <= 4 * roundoff[1:]
+    # in the asymptotic regime each change is r^2 times the next, of one sign, and small
+    # against the value itself; garbage at too large a step fails one of these
+    steady = (change[1:] * (r2 / 3) <= change[:-1]) & (signed[1:] * signed[:-1] > 0)
+    shrinking = (steady & (change[1:] <= 0.1 * np.abs(d[2:]))) | settled[1:]
+    trusted = shrinking[:-1] & shrinking[1:]
+    errors = np.abs(thrice - previous) + 1.5 * roundoff[3:]
+    errors[~np.isfinite(errors)] = np.inf
+    ranked = np.where(trusted, errors, np.inf)
+    pick = ranked.argmin(axis=0)
+    columns = np.arange(d.shape[1])
+    any_trusted = ranked[pick, columns] < np.inf
+    if not any_trusted.all():  # untrusted: the least bad window, and the ladder's spread
+        pick = np.where(any_trusted, pick, errors.argmin(axis=0))
+    value, estimate = thrice[pick, columns], errors[pick, columns]
+    if not any_trusted.all():
+        spread = np.nanmax(np.abs(thrice - value), axis=0)
+        estimate = np.where(any_trusted, estimate, np.maximum(estimate, spread))
+    chosen = steps[3:][pick, columns // max(1, math.prod(shape[1:]))]
+    return (
+        value.reshape(shape),
+        estimate.reshape(shape),
+        chosen.reshape(shape),
+        any_trusted.reshape(shape),
+    )
+
+
+def _complex_step(sampler: _Sampler, step: float | None) -> tuple[Any, Any, Any]:
+    n = sampler.x0.size
+    base = step if step is not None else 1e-20 * np.maximum(np.abs(sampler.x0), 1.0)
+    h = np.broadcast_to(np.asarray(base, dtype=np.float64), (n,)).copy()
+    moves = np.concatenate([np.diag(h), np.diag(2 * h)]) * 1j
+    values = sampler(moves)
+    values = values.reshape((2, n, *values.shape[1:]))
+    trailing = values.ndim - 2
+    d_h = values[0].imag / _expand(h, trailing)
+    d_2h = values[1].imag / _expand(2 * h, trailing)
+    eps = float(np.finfo(sampler.dtype).eps)
+    estimate = np.abs(d_h - d_2h) + 2 * eps * np.abs(d_h)
+    return d_h, estimate, h
+
+
+def _expand(per_entry: np.ndarray, trailing: int) -> np.ndarray:
+    return per_entry.reshape(per_entry.shape + (1,) * trailing)
+
+
+def _check_analytic(problem: Problem) -> None:
+    """complex-step needs complex-analytic operations on every path from a variable."""
+    if problem.order > 1:
+        raise OptionError(
+            "--scheme complex-step gives first derivatives; use richardson for --order"
+        )
+    wrt = set(problem.wrt)
+    for node in walk(problem.expr):
+        refused = isinstance(node, Call) and node.op is not None and not node.op.analytic
+        if refused and any(isinstance(sub, Var) and sub.name in wrt for sub in walk(node)):
+            raise ParseError(
+                f"--scheme complex-step needs complex-analytic operations, and "
+                f"{node.op.name} is not (use central or richardson)",
+                problem.text,
+                *node.span,
+            )
+
+
+def _by_variable(problem: Problem, table: np.ndarray) -> dict[str, np.ndarray]:
+    """Split a (entries, *output) table into numerator-layout arrays per variable."""
+    out: dict[str, np.ndarray] = {}
+    start = 0
+    for name in problem.wrt:
+        shape = problem.shape_of(name)
+        size = math.prod(shape)
+        part = table[start : start + size]
+        if part.ndim > 1:
+            part = np.moveaxis(part, 0, -1)
+        out[name] = part.reshape(problem.output_shape + shape)
+        start += size
+    return out
 
 
 def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = None) -> Outcome:
@@ -165,71 +504,52 @@ def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = 
 
     Diagonal: (f(x+h) - 2 f(x) + f(x-h)) / h^2; off the diagonal, the four-point formula
     (f(++) - f(+-) - f(-+) + f(--)) / (4 h_i h_j). Both are O(h^2), so the step is
-    eps^(1/4) scaled to each entry.
+    eps^(1/4) scaled to each entry; the estimate compares with the same table at 2h.
     """
     dtype = DTYPES[dtype_name]
-    eps = float(np.finfo(dtype).eps)
-    base = leaves(problem, dtype)
-    x0 = np.concatenate([base[name].ravel() for name in problem.wrt])
+    sampler = _Sampler(problem, dtype)
     central = SCHEMES["central"]
-    chosen = [step if step is not None else default_step(float(v), central, 2, dtype) for v in x0]
-    steps = np.array([_representable(float(v), h, dtype) for v, h in zip(x0, chosen)])
-
-    def f(moves: dict[int, float]) -> float:
-        x = x0.copy()
-        for i, delta in moves.items():
-            x[i] = x0[i] + dtype(delta)
-        return float(evaluate_at(problem, _unflatten(problem, base, x), dtype))
-
-    f0 = f({})
-    tables = [_second_differences(f, f0, steps * stride) for stride in (1, 2)]
-    result, doubled = tables
+    base = (
+        step
+        if step is not None
+        else np.array([default_step(float(x), central, 2, dtype) for x in sampler.x0])
+    )
+    h = _steps(sampler, base)
+    with np.errstate(all="ignore"):
+        f0 = float(sampler(np.zeros((1, sampler.x0.size)))[0])
+        result, doubled = (_second_differences(sampler, f0, h * stride) for stride in (1, 2))
+    eps = float(np.finfo(dtype).eps)
     truncation = np.abs(result - doubled) / 3
-    roundoff = 4 * eps * abs(f0) / np.outer(steps, steps)
-    n = x0.size
+    roundoff = 4 * eps * abs(f0) / np.outer(h, h)
     details = {
         "scheme": "central",
-        "step": float(np.median(steps)),
-        "error_estimate": float(np.max(truncation + roundoff, initial=0.0)),
-        "evaluations": 2 * (2 * n * n) + 1,
+        "step": float(np.median(h)),
+        "error_estimate": _worst(truncation + roundoff),
+        "evaluations": sampler.evaluations,
         "dtype": dtype_name,
     }
     return Outcome({HESSIAN: result}, details)
 
 
-def _second_differences(f: Any, f0: float, h: np.ndarray) -> np.ndarray:
+def _second_differences(sampler: _Sampler, f0: float, h: np.ndarray) -> np.ndarray:
     n = h.size
+    eye = np.eye(n) * h[:, None]
+    upper = [(i, j) for i in range(n) for j in range(i)]
+    corners = [
+        sign_i * eye[i] + sign_j * eye[j]
+        for i, j in upper
+        for sign_i, sign_j in ((1, 1), (1, -1), (-1, 1), (-1, -1))
+    ]
+    moves = np.concatenate([eye, -eye, np.array(corners).reshape(-1, n)])
+    values = sampler(moves).astype(np.float64)
     table = np.empty((n, n))
-    for i in range(n):
-        table[i, i] = (f({i: h[i]}) - 2 * f0 + f({i: -h[i]})) / h[i] ** 2
-        for j in range(i):
-            corners = f({i: h[i], j: h[j]}) - f({i: h[i], j: -h[j]})
-            corners += f({i: -h[i], j: -h[j]}) - f({i: -h[i], j: h[j]})
-            table[i, j] = table[j, i] = corners / (4 * h[i] * h[j])
+    table[np.diag_indices(n)] = (values[:n] - 2 * f0 + values[n : 2 * n]) / h**2
+    quads = values[2 * n :].reshape(-1, 4)
+    for (i, j), (pp, pm, mp, mm) in zip(upper, quads):
+        table[i, j] = table[j, i] = (pp - pm - mp + mm) / (4 * h[i] * h[j])
     return table
 
 
-def _unflatten(
-    problem: Problem, base: dict[str, np.ndarray], flat: np.ndarray
-) -> dict[str, np.ndarray]:
-    values = dict(base)
-    start = 0
-    for name in problem.wrt:
-        size = base[name].size
-        values[name] = flat[start : start + size].reshape(base[name].shape)
-        start += size
-    return values
-
-
-def _representable(x: float, h: float, dtype: type) -> float:
-    """Adjust h so that x + h - x == h exactly in the working dtype."""
-    moved = dtype(x) + dtype(h)
-    exact = float(moved) - float(dtype(x))
-    return exact if exact != 0 else h
-
-
-def _scheme(name: str) -> Scheme:
-    if name not in SCHEMES:
-        known = ", ".join(SCHEMES)
-        raise OptionError(f"--scheme {name} is not available yet; choose one of: {known}")
-    return SCHEMES[name]
+def sweep(problem: Problem, scheme_name: str, steps: list[float], dtype_name: str) -> list[Outcome]:
+    """The derivative by one scheme at each of the given steps (for the stepsize study)."""
+    return [differentiate(problem, scheme_name, dtype_name, step=h) for h in steps]

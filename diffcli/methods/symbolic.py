@@ -99,6 +99,9 @@ class SympyBackend:
             return sp.Rational(node.value.numerator, node.value.denominator)
         return sp.pi if node.name == "pi" else sp.E
 
+    def index(self, value: Any, indices: tuple[int, ...]) -> Any:
+        return value[indices]
+
     def stack(self, items: list[Any]) -> np.ndarray:
         shape = (len(items), *np.shape(items[0]))
         out = np.empty(shape, dtype=object)

@@ -12,7 +12,7 @@ from diffcli.methods import HESSIAN
 from diffcli.render.numbers import jsonable
 
 if TYPE_CHECKING:
-    from diffcli.comparison import Comparison, MethodResult
+    from diffcli.comparison import Comparison, Kink, MethodResult
 
 
 def to_record(comparison: Comparison) -> dict[str, Any]:
@@ -60,10 +60,20 @@ def to_record(comparison: Comparison) -> dict[str, Any]:
                 "differentiable": kink.differentiable,
                 "left": shown(kink.left),
                 "right": shown(kink.right),
+                "jump": kink.jump,
+                "subgradient": _intervals(kink),
             }
             for kink in comparison.kinks
         ]
     return jsonable(record)
+
+
+def _intervals(kink: Kink) -> dict[str, list[Any]] | None:
+    """Per variable, [lower, upper] entry by entry: the one-sided derivatives' interval."""
+    bounds = kink.subgradient()
+    if bounds is None:
+        return None
+    return {name: [lo.tolist(), hi.tolist()] for name, (lo, hi) in bounds.items()}
 
 
 def _shown(comparison: Comparison) -> Callable[[dict[str, np.ndarray] | None], Any]:
