@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from diffcli.errors import DiffcliError
+from diffcli.errors import DiffcliError, OptionError
 from diffcli.lang.expr import Call, walk
 from diffcli.lang.ops import KINKS
 from diffcli.lang.printer import to_text
@@ -219,6 +219,11 @@ def _method(name: str, problem: Problem, options: Options) -> Callable[[], Outco
         from diffcli.methods import numeric
 
         if problem.command == "hessian":
+            if options.scheme != "central":
+                raise OptionError(
+                    f"--scheme {options.scheme}: the Hessian is computed by central second "
+                    "differences; use --scheme central (the default)"
+                )
             return lambda: numeric.hessian(problem, options.dtype, options.step)
         return lambda: numeric.differentiate(problem, options.scheme, options.dtype, options.step)
     from diffcli.methods import autograd
@@ -293,7 +298,9 @@ def default_tolerance(name: str, options: Options, order: int, near_kink: bool =
         from diffcli.methods.numeric import SCHEMES
 
         eps = float(np.finfo(options.dtype).eps)
-        accuracy = SCHEMES[options.scheme].accuracy if options.scheme in SCHEMES else 2
+        # held to at most fourth-order accuracy: Richardson and complex-step usually do far
+        # better, but a tolerance must hold on ill-conditioned functions too
+        accuracy = min(SCHEMES[options.scheme].accuracy, 4)
         if near_kink:
             return min(1e-2, 1e3 * eps ** (1 / (1 + order)))
         return min(1e-2, 100 * eps ** (accuracy / (accuracy + order)))

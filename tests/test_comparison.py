@@ -129,3 +129,37 @@ def test_cuda_absent_is_a_clear_error():
 def test_cuda_agrees_with_cpu():
     comparison = diffcli.compare("sum(sin(x)*x)", at="x=linspace(0, 1, 50)", device="cuda")
     assert comparison.agree and comparison.methods["autograd"].details["device"].startswith("cuda")
+
+
+def test_subgradients_and_jumps():
+    abs_kink = diffcli.compare("abs(x)", at="0").kinks[0]
+    lo, hi = abs_kink.subgradient()["x"]
+    assert (float(lo), float(hi)) == pytest.approx((-1.0, 1.0), abs=1e-6)
+    relu_kink = diffcli.compare("relu(x)", at="0").kinks[0]
+    assert tuple(map(float, relu_kink.subgradient()["x"])) == pytest.approx((0.0, 1.0), abs=1e-6)
+    sign = diffcli.compare("sign(x)", at="0")
+    assert sign.exit_code == 3 and sign.kinks[0].jump and sign.kinks[0].subgradient() is None
+    assert any("jumps" in note for note in sign.notes)
+
+
+@pytest.mark.parametrize(("expression", "at"), [("norm(x)", "x=[0, 0]"), ("sqrt(x)", "x=0")])
+def test_norm_and_sqrt_at_zero_are_not_differentiable(expression, at):
+    comparison = diffcli.compare(expression, at=at)
+    assert comparison.exit_code == 3
+
+
+def test_kink_json_has_its_own_field_and_conventions_note():
+    record = diffcli.compare("relu(x)", at="0").to_json()
+    assert record["status"] == "not differentiable" and record["exit_code"] == 3
+    (kink,) = record["kinks"]
+    assert kink["left"] == {"x": 0.0} and kink["right"] == {"x": pytest.approx(1.0)}
+    assert kink["subgradient"]["x"][0] == 0.0 and kink["subgradient"]["x"][1] == pytest.approx(1.0)
+    assert any("convention" in note for note in record["notes"])
+
+
+def test_hessian_refuses_other_schemes():
+    with pytest.raises(diffcli.DiffcliError, match="central second differences"):
+        from diffcli.api import compare_with
+        from diffcli.options import Options
+
+        compare_with("x*y", "x=1,y=2", Options(command="hessian", scheme="richardson"))

@@ -7,6 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from diffcli.errors import DiffcliError
 from diffcli.methods import numeric
 from diffcli.problem import build_problem
 
@@ -54,3 +55,68 @@ def test_float32_works_in_float32():
     outcome = numeric.differentiate(build_problem("sin(x)", "1"), dtype_name="float32")
     error = abs(float(outcome.value["x"]) - np.cos(1))
     assert 1e-7 < error < 1e-2
+
+
+SMOOTH = [
+    ("exp(x)", "1", np.e),
+    ("sin(x)", "1", np.cos(1)),
+    ("log(1 + x**2)", "1.5", 3 / 3.25),
+    ("exp(50*x)", "1", 50 * np.exp(50)),
+    ("sin(1000*x)", "1", 1000 * np.cos(1000)),
+    ("log(x)", "1e8", 1e-8),
+    ("sin(x)", "1e8", np.cos(1e8)),
+    ("x**2 + x", "1e-8", 1 + 2e-8),
+]
+
+
+@pytest.mark.parametrize(("text", "at", "exact"), SMOOTH)
+def test_richardson_is_accurate_and_its_estimate_honest(text, at, exact):
+    outcome = numeric.differentiate(build_problem(text, at), "richardson")
+    error = abs(float(outcome.value["x"]) - exact)
+    assert error <= 1e-9 * abs(exact), (text, error / abs(exact), outcome.details)
+    assert error <= outcome.details["error_estimate"]
+    assert outcome.details["evaluations"] <= 36
+
+
+@pytest.mark.parametrize(("text", "at", "exact"), SMOOTH)
+def test_complex_step_reaches_machine_precision(text, at, exact):
+    outcome = numeric.differentiate(build_problem(text, at), "complex-step")
+    assert abs(float(outcome.value["x"]) - exact) <= 1e-15 * abs(exact) + 1e-300
+    assert outcome.details["evaluations"] == 2
+
+
+@pytest.mark.parametrize("text", ["abs(x)", "relu(x) + x", "max(x, 1)", "sign(x)*x", "norm(v, 1)"])
+def test_complex_step_refuses_non_analytic_operations(text):
+    problem = build_problem(text, "x=0.5, v=[1, 2]" if "v" in text else "0.5")
+    with pytest.raises(DiffcliError, match="complex-analytic") as info:
+        numeric.differentiate(problem, "complex-step")
+    assert info.value.start == problem.text.index(text.split("(")[0])
+
+
+def test_schemes_work_for_jacobians_and_higher_orders():
+    problem = build_problem("[sin(x), x*y]", "x=1, y=2", command="jacobian")
+    for scheme in ("richardson", "complex-step", "five-point"):
+        outcome = numeric.differentiate(problem, scheme)
+        np.testing.assert_allclose(outcome.value["x"], [np.cos(1), 2], rtol=1e-9)
+    third = numeric.differentiate(build_problem("exp(x)*sin(x)", "1", order=3), "richardson")
+    np.testing.assert_allclose(
+        float(third.value["x"]), 2 * np.e * (np.cos(1) - np.sin(1)), rtol=1e-8
+    )
+    with pytest.raises(DiffcliError, match="first derivatives"):
+        numeric.differentiate(build_problem("sin(x)", "1", order=2), "complex-step")
+
+
+def test_step_override_is_used():
+    outcome = numeric.differentiate(build_problem("exp(x)", "1"), "central", step=0.5**10)
+    assert outcome.details["step"] == 0.5**10
+    error = abs(float(outcome.value["x"]) - np.e)
+    assert error == pytest.approx(np.e * (0.5**10) ** 2 / 6, rel=1e-3)  # the h^2 truncation
+
+
+def test_float32_central_loses_the_digits_float64_keeps():
+    problem = build_problem("sin(x)", "1")
+    single = numeric.differentiate(problem, "central", "float32")
+    double = numeric.differentiate(problem, "central", "float64")
+    assert abs(float(single.value["x"]) - np.cos(1)) > 1e3 * abs(
+        float(double.value["x"]) - np.cos(1)
+    )

@@ -35,9 +35,9 @@ DTYPES = {"float64": np.float64, "float32": np.float32}
 COMPLEX = {np.float64: np.complex128, np.float32: np.complex64}
 MAX_BATCH_ENTRIES = 1 << 22  # rows x entries per evaluation: bounds memory for big vectors
 
-RICHARDSON_STEPS = 7  # central pairs on the ladder: 14 evaluations per entry
+RICHARDSON_STEPS = 6  # central pairs on the ladder: 12 evaluations per entry
 RICHARDSON_RATIO = 4.0
-RICHARDSON_FIRST = 0.1  # the largest step, relative to max(1, |x|)
+RICHARDSON_FIRST = 0.25  # the largest step, relative to max(1, |x|)
 
 
 @dataclass(frozen=True)
@@ -290,6 +290,8 @@ def differentiate(
             table, estimate, steps = _complex_step(sampler, step)
         else:
             table, estimate, steps = _stencil(sampler, _scheme(scheme_name), problem.order, step)
+    # a float result is never closer than its own rounding
+    estimate = estimate + float(np.finfo(dtype).eps) * np.abs(table)
     details = {
         "scheme": scheme_name,
         "step": float(steps[0]) if steps.size == 1 else float(np.median(steps)),
@@ -337,22 +339,31 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray) -> np.nda
     return values.reshape((len(steps), offsets.size, n, *values.shape[1:]))
 
 
+@lru_cache(maxsize=64)
 def _weighted(scheme: Scheme, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The stencil's offsets and float weights, without the zero-weight points."""
     offsets = scheme.offsets(k)
     used = [(o, float(w)) for o, w in zip(offsets, stencil(offsets, k)) if w != 0]
     return np.array([o for o, _ in used], dtype=np.float64), np.array([w for _, w in used])
 
 
 def _differences(
-    values: np.ndarray, weights: np.ndarray, steps: np.ndarray, k: int, eps: float
+    values: np.ndarray, weights: np.ndarray, steps: np.ndarray, x0: np.ndarray, k: int, eps: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The stencil's value at each step, and the round-off in it: shapes (steps, n, *output)."""
+    """The stencil's value at each step, and the round-off in it: shapes (steps, n, *output).
+
+    f is computed with a relative error of about eps in its value and in its argument, so
+    each value carries noise eps * (|f| + |x f'|); the first derivative stands in for f'.
+    """
     trailing = values.ndim - 3
     w = weights.reshape((1, weights.size, 1) + (1,) * trailing)
     h = steps.reshape(steps.shape + (1,) * trailing) ** k
     d = (w * values).sum(axis=1) / h
-    roundoff = eps * (np.abs(w) * np.abs(values)).sum(axis=1) / h
-    return d, roundoff
+    noise = (np.abs(w) * np.abs(values)).sum(axis=1)
+    if k == 1:
+        x = np.abs(x0).reshape((1, -1) + (1,) * trailing)
+        noise = noise + np.abs(weights).sum() * x * np.abs(d) * steps.reshape(h.shape)
+    return d, eps * noise / h
 
 
 def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> tuple[Any, Any, Any]:
@@ -366,8 +377,10 @@ def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> t
     pair = np.stack([h, 2 * h])
     values = _ladder(sampler, offsets, pair)
     eps = float(np.finfo(sampler.dtype).eps)
-    d, roundoff = _differences(values, weights, pair, k, eps)
-    estimate = np.abs(d[0] - d[1]) / (2**scheme.accuracy - 1) + roundoff[0]
+    d, roundoff = _differences(values, weights, pair, sampler.x0, k, eps)
+    # |D(h) - D(2h)| is (2^p - 1) times the truncation at h when the h^p term rules; taken
+    # whole, it also covers the next terms
+    estimate = np.abs(d[0] - d[1]) + roundoff[0]
     return d[0], estimate, h
 
 
@@ -375,21 +388,30 @@ def _richardson(sampler: _Sampler, k: int, step: float | None) -> tuple[Any, Any
     """Central differences on a ladder of steps, extrapolated; the best trusted window wins.
 
     A window of four steps is trusted when its differences shrink as the h^2 term says
-    (by at least r^2/3 per step) or are already down at round-off. If no window of the
-    ladder is trusted, a second ladder further down is tried (for quickly varying
-    functions, or points far from 0 where a step relative to |x| is too large).
+    (by at least r^2/3 per step, of one sign, small against the value) or are already
+    down at round-off. If no window of the ladder is trusted, further ladders are tried.
     """
     offsets, weights = _weighted(SCHEMES["central"], k)
     eps = float(np.finfo(sampler.dtype).eps)
-    top = step if step is not None else RICHARDSON_FIRST * np.maximum(np.abs(sampler.x0), 1.0)
+    scale = np.maximum(np.abs(sampler.x0), 1.0)
+    top = step if step is not None else RICHARDSON_FIRST * scale
     value, estimate, chosen, trusted = _richardson_ladder(sampler, offsets, weights, k, top, eps)
-    if step is None and not np.all(trusted):
-        lower = np.asarray(top) / RICHARDSON_RATIO ** (RICHARDSON_STEPS + 1)
+    if step is not None:
+        return value, estimate, np.ravel(chosen)
+    # untrusted entries try further down the ladder, then (far from 0) steps on the scale
+    # of 1 rather than of |x|
+    fallbacks = [np.asarray(top) / RICHARDSON_RATIO**RICHARDSON_STEPS]
+    if np.any(scale > 1):
+        fallbacks.append(RICHARDSON_FIRST * np.ones_like(scale))
+    for lower in fallbacks:
+        if np.all(trusted):
+            break
         again = _richardson_ladder(sampler, offsets, weights, k, lower, eps)
         better = ~trusted & (again[3] | (again[1] < estimate))
         value = np.where(better, again[0], value)
         estimate = np.where(better, again[1], estimate)
         chosen = np.where(better, again[2], chosen)
+        trusted = trusted | again[3]
     return value, estimate, np.ravel(chosen)
 
 
@@ -413,7 +435,8 @@ def _richardson_ladder(
     r2 = RICHARDSON_RATIO**2
     powers = RICHARDSON_RATIO ** np.arange(RICHARDSON_STEPS, dtype=np.float64)
     steps = _steps(sampler, np.asarray(top, dtype=np.float64) / powers[:, None])
-    d, roundoff = _differences(_ladder(sampler, offsets, steps), weights, steps, k, eps)
+    values = _ladder(sampler, offsets, steps)
+    d, roundoff = _differences(values, weights, steps, sampler.x0, k, eps)
     shape = d.shape[1:]
     d, roundoff = d.reshape(len(d), -1), roundoff.reshape(len(d), -1)
     maps, w = _richardson_maps(RICHARDSON_STEPS, RICHARDSON_RATIO)
