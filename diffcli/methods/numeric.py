@@ -362,26 +362,59 @@ def _differences(
     noise = (np.abs(w) * np.abs(values)).sum(axis=1)
     if k == 1:
         x = np.abs(x0).reshape((1, -1) + (1,) * trailing)
-        noise = noise + np.abs(weights).sum() * x * np.abs(d) * steps.reshape(h.shape)
+        noise = noise + np.abs(weights).sum() * x * np.abs(d)
     return d, eps * noise / h
 
 
 def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> tuple[Any, Any, Any]:
+    """A stencil at h and 2h. Without --step, h starts at eps^(1/(p+K)) max(1, |x|) and then
+    moves to the step that balances the measured truncation against the measured noise:
+    D(h) - D(2h) gives the h^p coefficient c, and c h^p = noise / h^K sets h. At most three
+    rounds, and only while the better step is more than 4x away (a badly scaled function,
+    such as sin(1000 x), or sin(x) far from 0)."""
     offsets, weights = _weighted(scheme, k)
-    if step is None:
-        eps = float(np.finfo(sampler.dtype).eps)
-        base = eps ** (1.0 / (scheme.accuracy + k)) * np.maximum(np.abs(sampler.x0), 1.0)
-    else:
-        base = step
-    h = _steps(sampler, base)
-    pair = np.stack([h, 2 * h])
-    values = _ladder(sampler, offsets, pair)
     eps = float(np.finfo(sampler.dtype).eps)
-    d, roundoff = _differences(values, weights, pair, sampler.x0, k, eps)
+    if step is None:
+        h = _steps(
+            sampler, eps ** (1.0 / (scheme.accuracy + k)) * np.maximum(np.abs(sampler.x0), 1.0)
+        )
+    else:
+        h = _steps(sampler, step)
+    p = scheme.accuracy
+    for _ in range(3):
+        pair = np.stack([h, 2 * h])
+        d, roundoff = _differences(
+            _ladder(sampler, offsets, pair), weights, pair, sampler.x0, k, eps
+        )
+        if step is not None:
+            break
+        better = _balanced_step(d, roundoff, h, p, k)
+        if better is None:
+            break
+        h = _steps(sampler, better)
     # |D(h) - D(2h)| is (2^p - 1) times the truncation at h when the h^p term rules; taken
     # whole, it also covers the next terms
     estimate = np.abs(d[0] - d[1]) + roundoff[0]
     return d[0], estimate, h
+
+
+def _balanced_step(
+    d: np.ndarray, roundoff: np.ndarray, h: np.ndarray, p: int, k: int
+) -> np.ndarray | None:
+    """The step where truncation c h^p equals round-off, per entry, if any is 4x off h."""
+    entries = h.size
+    change = np.abs(d[0] - d[1]).reshape(entries, -1).max(axis=1)
+    noise = roundoff[0].reshape(entries, -1).max(axis=1) * h**k  # eps |f| sum|w|, per entry
+    measurable = np.isfinite(change) & (change > 4 * roundoff[0].reshape(entries, -1).max(axis=1))
+    coefficient = change / ((2**p - 1) * h**p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ideal = (k * noise / (p * coefficient)) ** (1.0 / (p + k))
+    move = measurable & np.isfinite(ideal) & (ideal > 0) & ((ideal > 4 * h) | (ideal < h / 4))
+    # a stencil that reaches outside the domain (log near 0) gets a smaller step
+    outside = ~np.isfinite(change)
+    if not (move.any() or outside.any()):
+        return None
+    return np.where(outside, h / 16, np.where(move, ideal, h))
 
 
 def _richardson(sampler: _Sampler, k: int, step: float | None) -> tuple[Any, Any, Any]:
