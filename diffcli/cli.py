@@ -265,3 +265,56 @@ def stepsize(
         _console().print(study_table(result))
         if plot_file:
             click.echo(f"plot written to {plot_file}")
+
+
+@main.command()
+@click.argument("expression", metavar="EXPR")
+@click.option("--at", "at", required=True, metavar="POINT", help="Values of the variables.")
+@click.option("--wrt", metavar="VARS", help="Variables to differentiate by (default: all).")
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="reverse",
+    show_default=True,
+    help="reverse: adjoints from the output back; forward: tangents from one input.",
+)
+@click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    default="table",
+    show_default=True,
+    type=click.Choice(("table", "dot", "mermaid", "json")),
+)
+@click.option("--traceback", is_flag=True, hidden=True)
+@_reported
+def graph(
+    expression: str,
+    at: str,
+    wrt: str | None,
+    mode: str,
+    device: str,
+    output_format: str,
+    traceback: bool,
+) -> None:
+    """The computational graph with forward values and torch's adjoints (or tangents)."""
+    from diffcli.graph import to_dot, to_mermaid, trace
+    from diffcli.options import Options
+    from diffcli.problem import build_problem
+
+    options = Options.from_raw(wrt=wrt)
+    result = trace(build_problem(expression, at, options.wrt), mode, device)
+    if output_format == "dot":
+        click.echo(to_dot(result))
+    elif output_format == "mermaid":
+        click.echo(to_mermaid(result))
+    elif output_format == "json":
+        import json
+
+        from diffcli.render.graph_table import graph_record
+
+        click.echo(json.dumps(graph_record(result), indent=2, allow_nan=False))
+    else:
+        from diffcli.render.graph_table import graph_table
+
+        _console().print(graph_table(result))

@@ -1,0 +1,216 @@
+"""The computational graph of an expression, with numbers from torch itself.
+
+One node per operation; equal subexpressions are one node (x in sin(x*y) + x is used
+twice). Forward values come from evaluating the expression; reverse-mode adjoints
+∂f/∂node are torch's own gradients of the intermediates (retain_grad), and forward-mode
+tangents ∂node/∂x are torch's forward-mode AD (dual numbers): no second autodiff here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from diffcli.errors import OptionError
+from diffcli.lang.expr import Call, Const, Expr, Index, ListLit, Num, Var, walk
+from diffcli.lang.printer import to_text
+from diffcli.problem import Problem
+
+
+@dataclass
+class Node:
+    """One operation of the graph: v3 = mul(v1, v2)."""
+
+    name: str
+    op: str
+    inputs: list[str]
+    text: str
+    value: np.ndarray | None = None
+    adjoint: np.ndarray | None = None
+    tangent: np.ndarray | None = None
+    instances: list[Expr] = field(default_factory=list)
+
+
+@dataclass
+class Graph:
+    problem: Problem
+    mode: str
+    nodes: list[Node]  # evaluation order
+    direction: str | None = None  # forward mode: the variable entry the tangent follows
+
+    def order(self) -> list[Node]:
+        """The order the course draws: forward mode as evaluated, reverse mode backwards."""
+        return self.nodes if self.mode == "forward" else list(reversed(self.nodes))
+
+
+def _key(node: Expr) -> str:
+    return f"{type(node).__name__}:{to_text(node)}:{node.shape}"
+
+
+def _label(node: Expr) -> str:
+    if isinstance(node, Var):
+        return "input"
+    if isinstance(node, (Num, Const)):
+        return "constant"
+    if isinstance(node, Call) and node.op is not None:
+        return node.op.infix or node.op.name
+    if isinstance(node, Index):
+        return "index " + ",".join(map(str, node.indices))
+    if isinstance(node, ListLit):
+        return "stack"
+    return type(node).__name__
+
+
+def structure(problem: Problem) -> Graph:
+    """The graph without numbers: nodes, their inputs, shared subexpressions merged."""
+    nodes: dict[str, Node] = {}
+    for expr in walk(problem.expr):
+        key = _key(expr)
+        if key in nodes:
+            nodes[key].instances.append(expr)
+            continue
+        inputs = [nodes[_key(child)].name for child in expr.children]
+        nodes[key] = Node(
+            f"v{len(nodes) + 1}", _label(expr), inputs, to_text(expr), instances=[expr]
+        )
+    return Graph(problem, "reverse", list(nodes.values()))
+
+
+def trace(problem: Problem, mode: str = "reverse", device: str = "cpu") -> Graph:
+    """The graph with forward values and, by mode, adjoints or tangents from torch."""
+    import torch
+
+    from diffcli.lang.evaluate import evaluate
+    from diffcli.methods.autograd import TorchBackend, resolve_device
+
+    if problem.output_shape:
+        raise OptionError("graph needs a scalar expression (pick an entry, or sum it)")
+    graph = structure(problem)
+    graph.mode = mode
+    backend = TorchBackend(resolve_device(device), torch.float64)
+    leaves = {
+        name: torch.tensor(value.floats(), dtype=torch.float64, device=backend.device).reshape(
+            value.shape
+        )
+        for name, value in problem.point.items()
+    }
+    owner = {id(expr): node for node in graph.nodes for expr in node.instances}
+    if mode == "forward":
+        _forward(graph, problem, leaves, backend, owner, evaluate)
+    else:
+        _reverse(graph, problem, leaves, backend, owner, evaluate)
+    return graph
+
+
+def _reverse(
+    graph: Graph,
+    problem: Problem,
+    leaves: dict[str, Any],
+    backend: Any,
+    owner: dict[int, Node],
+    evaluate: Any,
+) -> None:
+    import torch
+
+    for name in problem.wrt:
+        leaves[name].requires_grad_(True)
+    seen: dict[int, tuple[Node, Any]] = {}
+
+    def keep(expr: Expr, value: Any) -> None:
+        if isinstance(value, torch.Tensor) and value.requires_grad and not value.is_leaf:
+            value.retain_grad()
+        seen.setdefault(id(value), (owner[id(expr)], value))
+        owner[id(expr)].value = _numpy(value)
+
+    output = evaluate(problem.expr, leaves, backend, keep)
+    if output.requires_grad:
+        output.backward()
+    for node, tensor in seen.values():  # a merged node's adjoint sums its instances'
+        if isinstance(tensor, torch.Tensor) and tensor.grad is not None:
+            grad = _numpy(tensor.grad)
+            node.adjoint = grad if node.adjoint is None else node.adjoint + grad
+
+
+def _forward(
+    graph: Graph,
+    problem: Problem,
+    leaves: dict[str, Any],
+    backend: Any,
+    owner: dict[int, Node],
+    evaluate: Any,
+) -> None:
+    import torch
+    import torch.autograd.forward_ad as fwAD
+
+    if len(problem.wrt) != 1:
+        raise OptionError("--mode forward follows one variable: name it with --wrt")
+    name = problem.wrt[0]
+    leaf = leaves[name]
+    direction = torch.zeros(leaf.numel(), dtype=leaf.dtype, device=leaf.device)
+    direction[0] = 1
+    graph.direction = name if leaf.numel() == 1 else f"{name}[0] (the first entry of {name})"
+
+    def keep(expr: Expr, value: Any) -> None:
+        node = owner[id(expr)]
+        node.value = _numpy(
+            fwAD.unpack_dual(value).primal if isinstance(value, torch.Tensor) else value
+        )
+        tangent = fwAD.unpack_dual(value).tangent if isinstance(value, torch.Tensor) else None
+        node.tangent = _numpy(tangent) if tangent is not None else np.zeros_like(node.value)
+
+    with fwAD.dual_level():
+        duals = {**leaves, name: fwAD.make_dual(leaf, direction.reshape(leaf.shape))}
+        evaluate(problem.expr, duals, backend, keep)
+
+
+def _numpy(value: Any) -> np.ndarray:
+    return value.detach().to("cpu", copy=True).double().numpy()
+
+
+def to_dot(graph: Graph) -> str:
+    """Graphviz text: one box per node with its value and adjoint (or tangent)."""
+    from diffcli.render.numbers import array
+
+    lines = ["digraph G {", "  rankdir=LR;", '  node [shape=record, fontname="monospace"];']
+    for node in graph.nodes:
+        numbers = f"value {array(node.value, 6)}" if node.value is not None else ""
+        extra = _derivative_text(graph, node, array)
+        label = f"{node.name}: {node.op} | {_escape(node.text)} | {numbers}{extra}"
+        lines.append(f'  {node.name} [label="{{{label}}}"];')
+    for node in graph.nodes:
+        for source in node.inputs:
+            lines.append(f"  {source} -> {node.name};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def to_mermaid(graph: Graph) -> str:
+    """Mermaid flowchart text for Markdown and slides."""
+    from diffcli.render.numbers import array
+
+    lines = ["flowchart LR"]
+    for node in graph.nodes:
+        numbers = f"<br/>value {array(node.value, 6)}" if node.value is not None else ""
+        extra = _derivative_text(graph, node, array, "<br/>")
+        text = node.text.replace('"', "'")
+        lines.append(f'  {node.name}["{node.name}: {text}{numbers}{extra}"]')
+    for node in graph.nodes:
+        for source in node.inputs:
+            lines.append(f"  {source} --> {node.name}")
+    return "\n".join(lines)
+
+
+def _derivative_text(graph: Graph, node: Node, array: Any, sep: str = " | ") -> str:
+    if graph.mode == "forward" and node.tangent is not None:
+        return f"{sep}tangent {array(node.tangent, 6)}"
+    if node.adjoint is not None:
+        return f"{sep}adjoint {array(node.adjoint, 6)}"
+    return ""
+
+
+def _escape(text: str) -> str:
+    for ch in '{}|<>"':
+        text = text.replace(ch, "\\" + ch)
+    return text

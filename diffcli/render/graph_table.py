@@ -1,0 +1,91 @@
+"""The computational graph as a table: each node's operation, value and adjoint or tangent."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from diffcli.render.numbers import array, jsonable
+
+if TYPE_CHECKING:
+    from diffcli.graph import Graph
+
+
+def graph_table(graph: Graph) -> Group:
+    problem = graph.problem
+    heading = Text()
+    heading.append("graph ", style="bold")
+    heading.append(problem.text, style="bold cyan")
+    point = ", ".join(f"{n} = {v.nested()}" for n, v in problem.point.items())
+    heading.append(f"  at {point}")
+    if graph.mode == "forward":
+        column = f"tangent ∂v/∂{graph.direction}"
+        intro = (
+            f"forward mode: each node's tangent ∂v/∂{graph.direction}, computed with its value, "
+            "in evaluation order (one pass per input direction)"
+        )
+    else:
+        column = "adjoint ∂f/∂v"
+        intro = (
+            "reverse mode: the forward pass computes the values (read it bottom up); the "
+            "backward pass, in this order from the output, gives every adjoint ∂f/∂v in one pass"
+        )
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name in ("node", "operation", "inputs", "expression", "value", column):
+        table.add_column(name, no_wrap=name != "expression")
+    for node in graph.order():
+        derivative = node.tangent if graph.mode == "forward" else node.adjoint
+        table.add_row(
+            node.name,
+            node.op,
+            ", ".join(node.inputs) or "-",
+            node.text,
+            array(node.value, 8) if node.value is not None else "-",
+            array(derivative, 8) if derivative is not None else "-",
+        )
+    parts: list[Any] = [heading, Text(f"  {intro}", style="dim"), table]
+    parts.append(Text(_summary(graph)))
+    return Group(*parts)
+
+
+def _summary(graph: Graph) -> str:
+    output = graph.nodes[-1]
+    inputs = {node.text: node for node in graph.nodes if node.op == "input"}
+    if graph.mode == "forward":
+        tangent = array(output.tangent, 10)
+        return f"  ∂f/∂{graph.direction} = tangent of the output {output.name} = {tangent}"
+    parts = [
+        f"∂f/∂{name} = adjoint of {inputs[name].name} = {array(inputs[name].adjoint, 10)}"
+        for name in graph.problem.wrt
+        if name in inputs and inputs[name].adjoint is not None
+    ]
+    return "  " + "; ".join(parts)
+
+
+def graph_record(graph: Graph) -> dict[str, Any]:
+    problem = graph.problem
+    return jsonable(
+        {
+            "command": "graph",
+            "expression": problem.text,
+            "mode": graph.mode,
+            "direction": graph.direction,
+            "point": {n: v.nested() for n, v in problem.point.items()},
+            "nodes": [
+                {
+                    "name": node.name,
+                    "op": node.op,
+                    "inputs": node.inputs,
+                    "expression": node.text,
+                    "value": None if node.value is None else node.value.tolist(),
+                    "adjoint": None if node.adjoint is None else node.adjoint.tolist(),
+                    "tangent": None if node.tangent is None else node.tangent.tolist(),
+                }
+                for node in graph.order()
+            ],
+        }
+    )
