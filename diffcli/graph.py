@@ -8,6 +8,7 @@ tangents ∂node/∂x are torch's forward-mode AD (dual numbers): no second auto
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,7 +161,9 @@ def _forward(
         tangent = fwAD.unpack_dual(value).tangent if isinstance(value, torch.Tensor) else None
         node.tangent = _numpy(tangent) if tangent is not None else np.zeros_like(node.value)
 
-    with fwAD.dual_level():
+    with warnings.catch_warnings(), fwAD.dual_level():
+        # torch's forward AD, on first use, warns its own callers about torch.jit.script
+        warnings.simplefilter("ignore", DeprecationWarning)
         duals = {**leaves, name: fwAD.make_dual(leaf, direction.reshape(leaf.shape))}
         evaluate(problem.expr, duals, backend, keep)
 
