@@ -318,3 +318,60 @@ def graph(
         from diffcli.render.graph_table import graph_table
 
         _console().print(graph_table(result))
+
+
+@main.command()
+@click.argument("expression", metavar="EXPR")
+@click.option("--answer", required=True, metavar="ANSWER", help="Your derivative, to be checked.")
+@click.option("--wrt", metavar="VAR", help="The variable (needed when EXPR has several).")
+@click.option("--at", "at", metavar="POINT", help="Shapes of array variables (default: scalars).")
+@click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table")
+@click.option("--traceback", is_flag=True, hidden=True)
+@_reported
+def check(
+    expression: str,
+    answer: str,
+    wrt: str | None,
+    at: str | None,
+    output_format: str,
+    traceback: bool,
+) -> None:
+    """Is ANSWER the derivative of EXPR? Exit 0 right, 1 wrong (with a counterexample)."""
+    import json
+
+    from diffcli.check import check as run_check
+
+    result = run_check(expression, answer, wrt, at)
+    if output_format == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, allow_nan=False))
+    else:
+        click.echo(_check_text(result))
+    sys.exit(result.exit_code)
+
+
+def _check_text(result: Any) -> str:
+    label = f"d/d{result.wrt} {result.expression}"
+    if result.correct:
+        how = (
+            "SymPy simplifies the difference to 0"
+            if result.symbolic_equal
+            else "SymPy could not simplify the difference to 0"
+        )
+        lines = [
+            f"✓ right: {result.answer} is {label}",
+            f"  {how}; {result.spot_checks} random points agree",
+        ]
+    else:
+        lines = [
+            f"✗ wrong: {result.answer} is not {label}",
+            f"  the derivative is {result.derivative}",
+        ]
+        if result.counterexample:
+            point = ", ".join(f"{k} = {v:g}" for k, v in result.counterexample["point"].items())
+            lines.append(
+                f"  counterexample: at {point} the derivative is "
+                f"{result.counterexample['derivative']:.10g}, the answer gives "
+                f"{result.counterexample['answer']:.10g}"
+            )
+    lines.extend(f"  note: {note}" for note in result.notes)
+    return "\n".join(lines)

@@ -37,7 +37,9 @@ def test_forward_tangents_equal_exact_partials():
     by_text = {n.text: n for n in graph.nodes}
     assert float(by_text["x"].tangent) == 1.0 and float(by_text["y"].tangent) == 0.0
     assert float(by_text["x * y"].tangent) == 2.0  # ∂(xy)/∂x = y
-    assert float(by_text["sin(x * y) + x"].tangent) == pytest.approx(2 * math.cos(2.0) + 1, rel=1e-15)
+    assert float(by_text["sin(x * y) + x"].tangent) == pytest.approx(
+        2 * math.cos(2.0) + 1, rel=1e-15
+    )
     assert [n.name for n in graph.order()] == ["v1", "v2", "v3", "v4", "v5"]  # evaluation order
 
 
