@@ -375,3 +375,17 @@ def _check_text(result: Any) -> str:
             )
     lines.extend(f"  note: {note}" for note in result.notes)
     return "\n".join(lines)
+
+
+@main.command()
+@click.argument("expression", metavar="EXPR")
+@click.option("--wrt", metavar="VAR", help="The variable (needed when EXPR has several).")
+@click.option("--format", "output_format", type=click.Choice(("text", "latex")), default="text")
+@click.option("--traceback", is_flag=True, hidden=True)
+@_reported
+def explain(expression: str, wrt: str | None, output_format: str, traceback: bool) -> None:
+    """The derivative of EXPR step by step, each step naming its rule."""
+    from diffcli.explain import explain as run_explain
+
+    result = run_explain(expression, wrt)
+    click.echo(result.latex() if output_format == "latex" else result.text())
