@@ -204,6 +204,10 @@ def _emit(comparison: Any, output_format: str, full: bool) -> None:
         from diffcli.render.csv import to_csv
 
         click.echo(to_csv(comparison), nl=False)
+    elif output_format == "latex":
+        from diffcli.render.latex import to_latex
+
+        click.echo(to_latex(comparison))
     else:
         from diffcli.render.table import render_table
 

@@ -279,10 +279,32 @@ def formulas(result: Symbolic) -> dict[str, Any]:
     return shown
 
 
+def formulas_latex(result: Symbolic, limit: int = 36) -> dict[str, Any]:
+    """The derivatives in LaTeX (a matrix for arrays up to `limit` entries), for --format latex."""
+    shown: dict[str, Any] = {}
+    for name, grid in result.derivatives.items():
+        if grid.size > limit:
+            continue
+        cleaned = np.vectorize(_without_stop_gradient, otypes=[object])(grid)
+        if grid.ndim == 0:
+            shown[name] = _latex(cleaned.item())
+        elif grid.ndim <= 2:
+            shown[name] = _latex(sp.Matrix(cleaned.reshape(grid.shape[0], -1).tolist()))
+    return shown
+
+
+def _latex(expr: Any) -> str:
+    """LaTeX with entries of arrays as subscripts: x[0] as x_{0}, A[0,1] as A_{0,1}."""
+    names = {
+        s: s.name.replace("[", "_{").replace("]", "}") for s in expr.free_symbols if "[" in s.name
+    }
+    return sp.latex(expr, symbol_names=names)
+
+
 def differentiate(problem: Problem) -> tuple[Outcome, Symbolic]:
     """The symbolic method: exact derivatives, shown as formulas, evaluated in float64."""
     result = derive(problem)
-    details = {"formula": formulas(result)}
+    details = {"formula": formulas(result), "formula_latex": formulas_latex(result)}
     return Outcome(values_in_float64(result), details), result
 
 
