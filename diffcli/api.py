@@ -7,7 +7,7 @@ from typing import Any
 
 from diffcli.comparison import Comparison, run
 from diffcli.options import Options
-from diffcli.problem import build_problem
+from diffcli.problem import build_problem, build_python_problem
 
 
 def compare(
@@ -50,4 +50,13 @@ def compare(
 def compare_with(expression: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
     """compare() for an Options object already built (the CLI and batch use this)."""
     problem = build_problem(expression, at, options.wrt, options.order, options.command)
+    return run(problem, options)
+
+
+def compare_python(spec: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
+    """Compare finite differences and autograd on a Python function: --python FILE:FUNC.
+
+    This runs the file. SymPy does not apply; the reference is the Richardson estimate.
+    """
+    problem = build_python_problem(spec, at, options.wrt, options.order, options.command)
     return run(problem, options)

@@ -90,6 +90,11 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--full", is_flag=True, help="Print large results in full (JSON always is)."),
         click.option(
+            "--python",
+            metavar="FILE:FUNC",
+            help="Differentiate a Python function of torch tensors instead (this runs FILE).",
+        ),
+        click.option(
             "--format",
             "output_format",
             type=click.Choice(FORMATS),
@@ -140,7 +145,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("expression", metavar="EXPR")
+@click.argument("expression", metavar="EXPR", required=False)
 @click.option(
     "--order",
     type=int,
@@ -151,13 +156,13 @@ def main() -> None:
 )
 @_shared_options
 @_reported
-def grad(expression: str, order: int, **raw: Any) -> None:
+def grad(expression: str | None, order: int, **raw: Any) -> None:
     """Gradient of a scalar EXPR at the point, by every method, against the exact value."""
     _compare_and_print("grad", expression, raw, order=order)
 
 
 @main.command()
-@click.argument("expression", metavar="EXPR")
+@click.argument("expression", metavar="EXPR", required=False)
 @click.option(
     "--layout",
     type=click.Choice(LAYOUTS),
@@ -167,30 +172,39 @@ def grad(expression: str, order: int, **raw: Any) -> None:
 )
 @_shared_options
 @_reported
-def jacobian(expression: str, layout: str, **raw: Any) -> None:
+def jacobian(expression: str | None, layout: str, **raw: Any) -> None:
     """Jacobian of a scalar, vector or matrix EXPR by each variable, by every method."""
     _compare_and_print("jacobian", expression, raw, layout=layout)
 
 
 @main.command()
-@click.argument("expression", metavar="EXPR")
+@click.argument("expression", metavar="EXPR", required=False)
 @_shared_options
 @_reported
-def hessian(expression: str, **raw: Any) -> None:
+def hessian(expression: str | None, **raw: Any) -> None:
     """Hessian of a scalar EXPR over the flattened variables, with its eigenvalues."""
     _compare_and_print("hessian", expression, raw)
 
 
-def _compare_and_print(command: str, expression: str, raw: dict[str, Any], **extra: Any) -> None:
-    from diffcli.api import compare_with
+def _compare_and_print(
+    command: str, expression: str | None, raw: dict[str, Any], **extra: Any
+) -> None:
+    from diffcli.api import compare_python, compare_with
+    from diffcli.errors import OptionError
     from diffcli.options import Options
 
     at = raw.pop("at")
     output_format = raw.pop("output_format")
     full = raw.pop("full")
+    python = raw.pop("python")
     raw.pop("traceback")
+    if (expression is None) == (python is None):
+        raise OptionError("give an expression, or --python FILE:FUNC (one of the two)")
     options = Options.from_raw(command=command, **raw, **extra)
-    comparison = compare_with(expression, at, options)
+    if python is not None:
+        comparison = compare_python(python, at, options)
+    else:
+        comparison = compare_with(expression, at, options)
     _emit(comparison, output_format, full)
     sys.exit(comparison.exit_code)
 

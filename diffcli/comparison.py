@@ -161,7 +161,9 @@ def run(problem: Problem, options: Options) -> Comparison:
         else:
             results[name] = _timed(name, _method(name, problem, options), notes)
     if reference.value is None:
-        reference = _fallback_reference(results, reference)
+        reference = _fallback_reference(problem, options, results, reference)
+    if problem.function is not None and "symbolic" in results:
+        results["symbolic"].by_design = NOT_SYMBOLIC
     closed = _closed_form(problem, symbolic, reference, options.layout)
     if symbolic_outcome is not None and closed and "symbolic" in results:
         results["symbolic"].details["closed_form"] = closed
@@ -178,7 +180,7 @@ def run(problem: Problem, options: Options) -> Comparison:
     return Comparison(
         command=options.command,
         expression=problem.text,
-        parsed=to_text(problem.expr),
+        parsed=to_text(problem.expr) if problem.expr is not None else problem.text,
         problem=problem,
         options=options,
         reference=reference,
@@ -191,10 +193,15 @@ def run(problem: Problem, options: Options) -> Comparison:
     )
 
 
+NOT_SYMBOLIC = "does not apply: --python runs Python code, which SymPy cannot differentiate"
+
+
 def _exact(problem: Problem) -> tuple[Reference, Outcome | None, float, str | None, Any]:
     """The symbolic method and the reference share one SymPy derivation."""
     from diffcli.methods import symbolic
 
+    if problem.function is not None:
+        return Reference(None, None), None, 0.0, NOT_SYMBOLIC, None
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -261,12 +268,27 @@ def _one_line(failure: BaseException) -> str:
     return f"{type(failure).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def _fallback_reference(results: dict[str, MethodResult], failed: Reference) -> Reference:
-    numeric = results.get("numeric")
-    if numeric is not None and numeric.ok:
-        note = "SymPy could not give the exact derivative; the reference is the numeric estimate"
-        return Reference("numeric", numeric.value, [*failed.problems, note])
-    return Reference(None, None, [*failed.problems, "no reference: SymPy could not derive it"])
+def _fallback_reference(
+    problem: Problem, options: Options, results: dict[str, MethodResult], failed: Reference
+) -> Reference:
+    """Without SymPy's exact value, the best numeric estimate, labelled as such."""
+    from diffcli.methods import numeric
+
+    try:
+        if problem.command == "hessian":
+            outcome, source = (
+                numeric.hessian(problem, "float64"),
+                "numeric (central second differences)",
+            )
+        else:
+            outcome, source = numeric.differentiate(problem, "richardson", "float64"), "richardson"
+    except DiffcliError:
+        numeric_result = results.get("numeric")
+        if numeric_result is None or not numeric_result.ok:
+            return Reference(None, None, [*failed.problems, "no reference could be computed"])
+        outcome, source = Outcome(numeric_result.value or {}), "numeric"
+    note = f"no exact value: the reference is the {source} estimate"
+    return Reference(source, outcome.value, [*failed.problems, note])
 
 
 def _closed_form(
@@ -388,7 +410,7 @@ def _mark_stop_gradient(
     problem: Problem, results: dict[str, MethodResult], notes: list[str]
 ) -> None:
     """Finite differences see through stop_gradient; their difference is by design."""
-    uses = any(
+    uses = problem.expr is not None and any(
         isinstance(node, Call) and node.op is not None and node.op.name == "stop_gradient"
         for node in walk(problem.expr)
     )

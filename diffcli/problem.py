@@ -6,7 +6,7 @@ Every method receives the same Problem, so their answers are answers to the same
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,18 +20,26 @@ MAX_ORDER = 10
 
 @dataclass(frozen=True)
 class Problem:
-    """A parsed, shape-checked expression with its point and what to differentiate by."""
+    """A parsed, shape-checked expression with its point and what to differentiate by.
+
+    With --python, `function` is the user's Python function instead: `expr` is None, and
+    only finite differences and autograd apply.
+    """
 
     text: str
-    expr: Expr
+    expr: Expr | None
     point: Point
     variables: tuple[str, ...]
     wrt: tuple[str, ...]
     order: int = 1
     command: str = "grad"
+    function: Callable[..., Any] | None = None
+    function_shape: Shape = ()
 
     @property
     def output_shape(self) -> Shape:
+        if self.expr is None:
+            return self.function_shape
         assert self.expr.shape is not None
         return self.expr.shape
 
@@ -80,6 +88,29 @@ def _check_command(command: str, shape: tuple[int, ...]) -> None:
             f"hessian needs a scalar expression, but this one has shape {shape}: "
             "pick one entry, such as (...)[0], or use diffcli jacobian"
         )
+
+
+def build_python_problem(
+    spec: str,
+    at: str | Mapping[str, Any],
+    wrt: Sequence[str] | None = None,
+    order: int = 1,
+    command: str = "grad",
+) -> Problem:
+    """The Problem for --python FILE:FUNC; its output shape comes from one call at the point."""
+    from diffcli.methods.autograd import output_shape
+    from diffcli.pyfunc import load
+
+    function, variables = load(spec)
+    point = parse_point(at, variables) if isinstance(at, str) else point_from_mapping(at)
+    _check_point(point, variables, at)
+    chosen = _resolve_wrt(wrt, variables)
+    problem = Problem(spec, None, point, tuple(variables), tuple(chosen), order, command, function)
+    shape = output_shape(problem)
+    _check_command(command, shape)
+    return Problem(
+        spec, None, point, tuple(variables), tuple(chosen), order, command, function, shape
+    )
 
 
 def _check_point(point: Point, variables: list[str], at: str | Mapping[str, Any]) -> None:

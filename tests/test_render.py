@@ -63,7 +63,10 @@ def test_latex_output(cli):
     result = cli("grad", "2*dot(x, x)", "--at", "x=arange(4)", "--format", "latex")
     assert result.exit_code == 0
     assert r"\frac{\partial f}{\partial x}" in result.output
-    assert r"4 x_{0}" in result.output and r"\begin{bmatrix} 0 \\ 4 \\ 8 \\ 12 \end{bmatrix}" in result.output
+    assert (
+        r"4 x_{0}" in result.output
+        and r"\begin{bmatrix} 0 \\ 4 \\ 8 \\ 12 \end{bmatrix}" in result.output
+    )
     assert r"\begin{tabular}{lrrrr}" in result.output
     hessian = cli("hessian", "x**2*y", "--at", "x=1,y=2", "--format", "latex").output
     assert r"\[ H = " in hessian and r"\begin{bmatrix} 4 & 2 \\ 2 & 0 \end{bmatrix}" in hessian

@@ -6,6 +6,7 @@ This is the only module that imports torch.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -88,7 +89,7 @@ def differentiate(
         value, passes = _jacobian_forward(problem, leaves, backend)
     else:
         wrt = [leaves[name].requires_grad_(True) for name in problem.wrt]
-        output = evaluate(problem.expr, leaves, backend)
+        output = _output(problem, leaves, backend)
         if problem.order > 1:
             value = {problem.wrt[0]: _higher_order(output, wrt[0], problem.order)}
             passes = output.numel() * problem.order
@@ -97,6 +98,52 @@ def differentiate(
             passes = output.numel()
     details = {"device": str(device), "dtype": dtype_name, "mode": mode, "passes": passes}
     return Outcome(value, details)
+
+
+def _output(
+    problem: Problem, leaves: dict[str, torch.Tensor], backend: TorchBackend
+) -> torch.Tensor:
+    """The function's value: the expression's tree, or the user's --python function."""
+    if problem.function is None:
+        return evaluate(problem.expr, leaves, backend)
+    value = problem.function(**leaves)
+    if not isinstance(value, torch.Tensor):
+        value = torch.as_tensor(value, dtype=backend.dtype, device=backend.device)
+    return value
+
+
+def output_shape(problem: Problem) -> tuple[int, ...]:
+    """Call the --python function once at the point, in float64, to learn its output's shape."""
+    from diffcli.pyfunc import UserCodeError, user_frames
+
+    backend = TorchBackend(torch.device("cpu"), torch.float64)
+    leaves = {
+        name: torch.tensor(value.floats(), dtype=torch.float64).reshape(value.shape)
+        for name, value in problem.point.items()
+    }
+    try:
+        return tuple(_output(problem, leaves, backend).shape)
+    except Exception as failure:
+        path = Path(problem.text.rpartition(":")[0])
+        raise UserCodeError(
+            f"--python: {problem.text} raised {type(failure).__name__}: {failure}",
+            user_frames(failure.__traceback__, path),
+        ) from None
+
+
+def call_rows(problem: Problem, values: dict[str, np.ndarray]) -> np.ndarray:
+    """The --python function at each row of a batch (a Python loop: control flow may differ
+    from row to row), for finite differences."""
+    rows = max(v.shape[0] for v in values.values())
+    outputs = []
+    for r in range(rows):
+        bound = {
+            name: torch.from_numpy(np.array(v[min(r, v.shape[0] - 1)]))
+            for name, v in values.items()
+        }
+        with torch.no_grad():
+            outputs.append(torch.as_tensor(problem.function(**bound)).detach().numpy())
+    return np.stack(outputs)
 
 
 def _jacobian_forward(
@@ -114,7 +161,7 @@ def _jacobian_forward(
             tangent[j] = 1
             with fwAD.dual_level():
                 duals = {**leaves, name: fwAD.make_dual(leaf, tangent.reshape(leaf.shape))}
-                output = evaluate(problem.expr, duals, backend)
+                output = _output(problem, duals, backend)
                 pushed = fwAD.unpack_dual(output).tangent
             columns.append(_to_numpy(pushed) if pushed is not None else np.zeros(out_shape))
             passes += 1
@@ -128,7 +175,7 @@ def _hessian_reverse(
 ) -> tuple[np.ndarray, int]:
     """Reverse over reverse: the gradient with its graph kept, then one backward per entry."""
     wrt = [leaves[name].requires_grad_(True) for name in problem.wrt]
-    output = evaluate(problem.expr, leaves, backend)
+    output = _output(problem, leaves, backend)
     n = sum(leaf.numel() for leaf in wrt)
     if not output.requires_grad:
         return np.zeros((n, n)), 1
@@ -160,7 +207,7 @@ def _hessian_forward(
         parts = torch.split(flat, sizes)
         bound = {**leaves}
         bound.update({n: p.reshape(s) for n, p, s in zip(problem.wrt, parts, shapes)})
-        return evaluate(problem.expr, bound, backend)
+        return _output(problem, bound, backend)
 
     table = torch.func.jacfwd(torch.func.grad(scalar))(x0)
     return _to_numpy(table), x0.numel()

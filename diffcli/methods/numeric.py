@@ -215,7 +215,15 @@ def leaves(problem: Problem, dtype: type) -> dict[str, np.ndarray]:
 def value_at_point(problem: Problem, dtype: type = np.float64) -> np.ndarray:
     """f at the point, in the working dtype (shape: the output's)."""
     with np.errstate(all="ignore"):
-        return np.asarray(evaluate(problem.expr, leaves(problem, dtype), NumpyBackend(dtype)))[0]
+        return _evaluate_batch(problem, leaves(problem, dtype), dtype)[0]
+
+
+def _evaluate_batch(problem: Problem, values: dict[str, np.ndarray], dtype: type) -> np.ndarray:
+    if problem.function is not None:
+        from diffcli.methods.autograd import call_rows
+
+        return call_rows(problem, values)
+    return np.asarray(evaluate(problem.expr, values, NumpyBackend(dtype)))
 
 
 _BASES: dict[tuple[int, type], tuple[Problem, dict[str, np.ndarray], np.ndarray]] = {}
@@ -261,7 +269,7 @@ class _Sampler:
             size = math.prod(shape)
             values[name] = points[:, start : start + size].reshape((len(moves), *shape))
             start += size
-        out = np.asarray(evaluate(self.problem.expr, values, NumpyBackend(self.dtype)))
+        out = _evaluate_batch(self.problem, values, self.dtype)
         if out.shape[0] != len(moves):  # nothing depended on the moved entries
             out = np.broadcast_to(out, (len(moves), *out.shape[1:]))
         return out
@@ -528,6 +536,8 @@ def _check_analytic(problem: Problem) -> None:
         raise OptionError(
             "--scheme complex-step gives first derivatives; use richardson for --order"
         )
+    if problem.expr is None:
+        raise OptionError("--scheme complex-step needs an expression it can check is analytic")
     wrt = set(problem.wrt)
     for node in walk(problem.expr):
         refused = isinstance(node, Call) and node.op is not None and not node.op.analytic

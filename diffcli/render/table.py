@@ -152,7 +152,8 @@ def _methods_table(comparison: Comparison, full: bool) -> Table:
             reference.source or "", f"{reference.source} estimate (no exact value)"
         )
         cell = _value_cell(comparison, reference.value, None, full)
-        table.add_row("exact", cell, "", "", "", "", source, style="bold")
+        label = "exact" if reference.source == "exact" else "reference"
+        table.add_row(label, cell, "", "", "", "", source, style="bold")
     for result in comparison.methods.values():
         table.add_row(*_method_row(comparison, result, full))
     return table
@@ -205,8 +206,10 @@ def _summary(
 
 def _method_row(comparison: Comparison, result: MethodResult, full: bool) -> list[Any]:
     if not result.ok:
-        failed = Text(result.error or "", style="red")
-        return [result.name, Text("failed", style="red"), "", "", "", _time(result.seconds), failed]
+        style = "dim" if result.by_design else "red"
+        label = "n/a" if result.by_design else "failed"
+        reason = Text(result.error or "", style=style)
+        return [result.name, Text(label, style=style), "", "", "", _time(result.seconds), reason]
     style = "" if result.within or result.within is None else "red"
     if result.by_design:
         style = "yellow"
@@ -271,7 +274,11 @@ def _verdict(comparison: Comparison) -> Text:
     counted = [r for r in comparison.methods.values() if r.by_design is None]
     if comparison.status == "agree":
         methods = f"{len(counted)} method{'s' * (len(counted) != 1)}"
-        text.append(f": {methods} match the exact derivative within tolerance")
+        exact = comparison.reference.source == "exact"
+        against = (
+            "the exact derivative" if exact else f"the {comparison.reference.source} reference"
+        )
+        text.append(f": {methods} match {against} within tolerance")
     elif comparison.status == "disagree":
         off = [f"{r.name} ({_shortfall(r)})" for r in counted if not (r.ok and r.within)]
         if off:
