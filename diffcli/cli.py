@@ -407,3 +407,45 @@ def explain(expression: str, wrt: str | None, output_format: str, traceback: boo
 
     result = run_explain(expression, wrt)
     click.echo(result.latex() if output_format == "latex" else result.text())
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--list", "show_list", is_flag=True, help="List the demos.")
+def demo(name: str | None, show_list: bool) -> None:
+    """A guided demo of one idea of the course (diffcli demo --list names them all)."""
+    from diffcli.demos import BY_NAME, DEMOS
+
+    if show_list or name is None:
+        for item in DEMOS:
+            click.echo(f"{item.name:24} {item.title}")
+        return
+    if name not in BY_NAME:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(BY_NAME), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        click.echo(
+            f"diffcli: error: no demo {name!r}{hint}; diffcli demo --list names them", err=True
+        )
+        sys.exit(EXIT_BAD_INPUT)
+    chosen = BY_NAME[name]
+    click.echo(click.style(chosen.title, bold=True))
+    click.echo(chosen.text)
+    surprises = 0
+    for arguments, expected in chosen.runs:
+        shown = " ".join(f'"{a}"' if " " in a or "(" in a else a for a in arguments)
+        click.echo(f"\n$ diffcli {shown}")
+        code = _run_inside(list(arguments))
+        if code != expected:
+            surprises += 1
+            click.echo(f"(exit {code}, but this demo expects {expected})", err=True)
+    sys.exit(1 if surprises else 0)
+
+
+def _run_inside(arguments: list[str]) -> int:
+    try:
+        main.main(args=arguments, prog_name="diffcli", standalone_mode=False)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0

@@ -32,6 +32,12 @@ class StopGradient(sp.Function):
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.S.Zero
 
+    def _sympystr(self, printer: Any) -> str:
+        return f"stop_gradient({printer._print(self.args[0])})"
+
+    def _latex(self, printer: Any) -> str:
+        return rf"\operatorname{{stop\_gradient}}\left({printer._print(self.args[0])}\right)"
+
 
 _NAMES: dict[str, Callable[..., Any]] = {
     "abs": sp.Abs,
