@@ -449,3 +449,87 @@ def _run_inside(arguments: list[str]) -> int:
     except SystemExit as stop:
         return int(stop.code or 0)
     return 0
+
+
+@main.command()
+@click.argument("expression", metavar="EXPR")
+@click.option(
+    "--n",
+    "sizes",
+    default="10,100,1000",
+    show_default=True,
+    metavar="N1,N2,...",
+    help="Lengths of the vector variable.",
+)
+@click.option(
+    "--budget",
+    type=float,
+    default=2.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time allowed to SymPy at each size before it is reported over budget.",
+)
+@click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table")
+@click.option("--traceback", is_flag=True, hidden=True)
+@_reported
+def cost(expression: str, sizes: str, budget: float, output_format: str, traceback: bool) -> None:
+    """Time and memory of each method as the vector grows, with fitted growth exponents."""
+    from diffcli.cost import METHODS, fmt_bytes, fmt_time, lesson, study
+    from diffcli.errors import OptionError
+
+    try:
+        numbers = [int(part) for part in sizes.split(",") if part.strip()]
+    except ValueError:
+        raise OptionError(f"--n {sizes}: expected whole numbers, e.g. 10,100,1000") from None
+    studies = study(expression, numbers, budget)
+    if output_format == "json":
+        import json
+
+        records = [
+            {
+                "expression": item.expression,
+                "kind": item.kind,
+                "sizes": item.sizes,
+                "methods": {
+                    name: {
+                        "seconds": [m.seconds for m in item.results[name]],
+                        "memory_bytes": [m.memory for m in item.results[name]],
+                        "status": [m.status for m in item.results[name]],
+                        "exponent": item.exponent(name),
+                    }
+                    for name in METHODS
+                },
+            }
+            for item in studies
+        ]
+        click.echo(
+            json.dumps({"command": "cost", "studies": records, "lesson": lesson(studies)}, indent=2)
+        )
+        return
+    from rich.table import Table
+
+    console = _console()
+    for item in studies:
+        table = Table(
+            title=f"{item.kind} of {item.expression} (time / memory)", title_justify="left"
+        )
+        table.add_column("n", justify="right")
+        for name in METHODS:
+            table.add_column(name, justify="right")
+        for i, n in enumerate(item.sizes):
+            cells = [
+                f"{fmt_time(item.results[m][i])} / {fmt_bytes(item.results[m][i].memory)}"
+                for m in METHODS
+            ]
+            table.add_row(str(n), *cells)
+        exponents = [item.exponent(m) for m in METHODS]
+        table.add_row(
+            "time ~ n^", *("-" if k is None else f"{k:.2f}" for k in exponents), style="bold"
+        )
+        console.print(table)
+    console.print(
+        "memory: peak NumPy/Python allocations; reverse mode: bytes saved for backward. "
+        f"over budget: given up after {budget:g} s; not run: over budget at a smaller size"
+    )
+    for line in lesson(studies):
+        console.print(f"  • {line}")

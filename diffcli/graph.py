@@ -8,7 +8,6 @@ tangents ∂node/∂x are torch's forward-mode AD (dual numbers): no second auto
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +144,8 @@ def _forward(
     import torch
     import torch.autograd.forward_ad as fwAD
 
+    from diffcli.methods.autograd import forward_ad_level
+
     if len(problem.wrt) != 1:
         raise OptionError("--mode forward follows one variable: name it with --wrt")
     name = problem.wrt[0]
@@ -161,9 +162,7 @@ def _forward(
         tangent = fwAD.unpack_dual(value).tangent if isinstance(value, torch.Tensor) else None
         node.tangent = _numpy(tangent) if tangent is not None else np.zeros_like(node.value)
 
-    with warnings.catch_warnings(), fwAD.dual_level():
-        # torch's forward AD, on first use, warns its own callers about torch.jit.script
-        warnings.simplefilter("ignore", DeprecationWarning)
+    with forward_ad_level():
         duals = {**leaves, name: fwAD.make_dual(leaf, direction.reshape(leaf.shape))}
         evaluate(problem.expr, duals, backend, keep)
 

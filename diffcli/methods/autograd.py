@@ -6,6 +6,9 @@ This is the only module that imports torch.
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +149,16 @@ def call_rows(problem: Problem, values: dict[str, np.ndarray]) -> np.ndarray:
     return np.stack(outputs)
 
 
+@contextmanager
+def forward_ad_level() -> Iterator[None]:
+    """torch's forward-mode AD level; its first use warns torch's own callers about
+    torch.jit.script, which is torch's business, not the user's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with fwAD.dual_level():
+            yield
+
+
 def _jacobian_forward(
     problem: Problem, leaves: dict[str, torch.Tensor], backend: TorchBackend
 ) -> tuple[dict[str, np.ndarray], int]:
@@ -159,7 +172,7 @@ def _jacobian_forward(
         for j in range(leaf.numel()):
             tangent = torch.zeros(leaf.numel(), dtype=leaf.dtype, device=leaf.device)
             tangent[j] = 1
-            with fwAD.dual_level():
+            with forward_ad_level():
                 duals = {**leaves, name: fwAD.make_dual(leaf, tangent.reshape(leaf.shape))}
                 output = _output(problem, duals, backend)
                 pushed = fwAD.unpack_dual(output).tangent

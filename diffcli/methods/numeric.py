@@ -244,7 +244,12 @@ def _base(problem: Problem, dtype: type) -> tuple[dict[str, np.ndarray], np.ndar
 
 
 class _Sampler:
-    """Evaluates f at x0 + each row of a matrix of moves over the flattened wrt entries."""
+    """Evaluates f at x0 + each row of moves over the flattened wrt entries.
+
+    Moves are sparse: row r adds amounts[r, j] to entry columns[r, j] (one or two entries a
+    row), so no dense rows x entries matrix is ever built; dense points are made a chunk at
+    a time, which bounds memory for long vectors.
+    """
 
     def __init__(self, problem: Problem, dtype: type) -> None:
         self.problem = problem
@@ -252,27 +257,39 @@ class _Sampler:
         self.base, self.x0 = _base(problem, dtype)
         self.evaluations = 0
 
-    def __call__(self, moves: np.ndarray) -> np.ndarray:
-        rows = moves.shape[0]
+    def __call__(self, columns: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+        rows = columns.shape[0]
         self.evaluations += rows
         chunk = max(1, MAX_BATCH_ENTRIES // max(1, self.x0.size))
-        parts = [self._evaluate(moves[i : i + chunk]) for i in range(0, rows, chunk)]
+        parts = [
+            self._evaluate(columns[i : i + chunk], amounts[i : i + chunk])
+            for i in range(0, rows, chunk)
+        ]
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
-    def _evaluate(self, moves: np.ndarray) -> np.ndarray:
-        working = COMPLEX[self.dtype] if np.iscomplexobj(moves) else self.dtype
-        points = self.x0.astype(working)[None, :] + moves.astype(working)
+    def _evaluate(self, columns: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+        working = COMPLEX[self.dtype] if np.iscomplexobj(amounts) else self.dtype
+        count = len(columns)
+        points = np.repeat(self.x0.astype(working)[None, :], count, axis=0)
+        rows = np.repeat(np.arange(count), columns.shape[1])
+        points[rows, columns.ravel()] += amounts.ravel().astype(working)  # pairs never repeat
         values = dict(self.base)
         start = 0
         for name in self.problem.wrt:
             shape = self.base[name].shape[1:]
             size = math.prod(shape)
-            values[name] = points[:, start : start + size].reshape((len(moves), *shape))
+            values[name] = points[:, start : start + size].reshape((count, *shape))
             start += size
         out = _evaluate_batch(self.problem, values, self.dtype)
-        if out.shape[0] != len(moves):  # nothing depended on the moved entries
-            out = np.broadcast_to(out, (len(moves), *out.shape[1:]))
+        if out.shape[0] != count:  # nothing depended on the moved entries
+            out = np.broadcast_to(out, (count, *out.shape[1:]))
         return out
+
+    def single(self, moves: np.ndarray) -> np.ndarray:
+        """Rows moving one entry each: moves[r] added to entry r % n (the common case)."""
+        n = self.x0.size
+        columns = (np.arange(moves.size) % n).reshape(-1, 1)
+        return self(columns, moves.reshape(-1, 1))
 
 
 def default_step(x: float, scheme: Scheme, k: int, dtype: type) -> float:
@@ -338,12 +355,8 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray) -> np.nda
     One batch; returns shape (len(steps), len(offsets), n, *output).
     """
     n = sampler.x0.size
-    moves = np.zeros((len(steps) * offsets.size * n, n), dtype=np.float64)
-    rows = np.arange(moves.shape[0])
-    columns = rows % n
-    amounts = (steps[:, None, :] * offsets[None, :, None]).ravel()
-    moves[rows, columns] = amounts
-    values = sampler(moves).astype(np.float64)
+    amounts = steps[:, None, :] * offsets[None, :, None]
+    values = sampler.single(amounts).astype(np.float64)
     return values.reshape((len(steps), offsets.size, n, *values.shape[1:]))
 
 
@@ -515,8 +528,7 @@ def _complex_step(sampler: _Sampler, step: float | None) -> tuple[Any, Any, Any]
     n = sampler.x0.size
     base = step if step is not None else 1e-20 * np.maximum(np.abs(sampler.x0), 1.0)
     h = np.broadcast_to(np.asarray(base, dtype=np.float64), (n,)).copy()
-    moves = np.concatenate([np.diag(h), np.diag(2 * h)]) * 1j
-    values = sampler(moves)
+    values = sampler.single(np.concatenate([h, 2 * h]) * 1j)
     values = values.reshape((2, n, *values.shape[1:]))
     trailing = values.ndim - 2
     d_h = values[0].imag / _expand(h, trailing)
@@ -582,7 +594,7 @@ def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = 
     )
     h = _steps(sampler, base)
     with np.errstate(all="ignore"):
-        f0 = float(sampler(np.zeros((1, sampler.x0.size)))[0])
+        f0 = float(sampler(np.zeros((1, 1), dtype=int), np.zeros((1, 1)))[0])
         result, doubled = (_second_differences(sampler, f0, h * stride) for stride in (1, 2))
     eps = float(np.finfo(dtype).eps)
     truncation = np.abs(result - doubled) / 3
@@ -599,18 +611,17 @@ def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = 
 
 def _second_differences(sampler: _Sampler, f0: float, h: np.ndarray) -> np.ndarray:
     n = h.size
-    eye = np.eye(n) * h[:, None]
     upper = [(i, j) for i in range(n) for j in range(i)]
-    corners = [
-        sign_i * eye[i] + sign_j * eye[j]
-        for i, j in upper
-        for sign_i, sign_j in ((1, 1), (1, -1), (-1, 1), (-1, -1))
-    ]
-    moves = np.concatenate([eye, -eye, np.array(corners).reshape(-1, n)])
-    values = sampler(moves).astype(np.float64)
+    signs = np.array([(1, 1), (1, -1), (-1, 1), (-1, -1)], dtype=np.float64)
+    pairs = np.array(upper, dtype=int).reshape(-1, 2)
+    # rows: x + h_i e_i, x - h_i e_i (one entry each), then the four corners of each pair
+    diagonal = sampler.single(np.concatenate([h, -h])).astype(np.float64)
+    columns = np.repeat(pairs, 4, axis=0)
+    amounts = np.tile(signs, (len(upper), 1)) * h[columns]
+    corners = sampler(columns, amounts).astype(np.float64) if upper else np.zeros((0,))
     table = np.empty((n, n))
-    table[np.diag_indices(n)] = (values[:n] - 2 * f0 + values[n : 2 * n]) / h**2
-    quads = values[2 * n :].reshape(-1, 4)
+    table[np.diag_indices(n)] = (diagonal[:n] - 2 * f0 + diagonal[n:]) / h**2
+    quads = corners.reshape(-1, 4)
     for (i, j), (pp, pm, mp, mm) in zip(upper, quads):
         table[i, j] = table[j, i] = (pp - pm - mp + mm) / (4 * h[i] * h[j])
     return table
