@@ -286,9 +286,10 @@ def stepsize(
 
 
 @main.command()
-@click.argument("expression", metavar="EXPR")
+@click.argument("expression", metavar="EXPR", required=False)
 @click.option("--at", "at", required=True, metavar="POINT", help="Values of the variables.")
 @click.option("--wrt", metavar="VARS", help="Variables to differentiate by (default: all).")
+@click.option("--python", metavar="FILE:FUNC", help="Trace a Python function instead (runs FILE).")
 @click.option(
     "--mode",
     type=click.Choice(MODES),
@@ -307,21 +308,28 @@ def stepsize(
 @click.option("--traceback", is_flag=True, hidden=True)
 @_reported
 def graph(
-    expression: str,
+    expression: str | None,
     at: str,
     wrt: str | None,
+    python: str | None,
     mode: str,
     device: str,
     output_format: str,
     traceback: bool,
 ) -> None:
     """The computational graph with forward values and torch's adjoints (or tangents)."""
-    from diffcli.graph import to_dot, to_mermaid, trace
+    from diffcli.errors import OptionError
+    from diffcli.graph import to_dot, to_mermaid, trace, trace_python
     from diffcli.options import Options
-    from diffcli.problem import build_problem
+    from diffcli.problem import build_problem, build_python_problem
 
     options = Options.from_raw(wrt=wrt)
-    result = trace(build_problem(expression, at, options.wrt), mode, device)
+    if (expression is None) == (python is None):
+        raise OptionError("give an expression, or --python FILE:FUNC (one of the two)")
+    if python is not None:
+        result = trace_python(build_python_problem(python, at, options.wrt), mode)
+    else:
+        result = trace(build_problem(expression, at, options.wrt), mode, device)
     if output_format == "dot":
         click.echo(to_dot(result))
     elif output_format == "mermaid":

@@ -39,6 +39,10 @@ class Graph:
     mode: str
     nodes: list[Node]  # evaluation order
     direction: str | None = None  # forward mode: the variable entry the tangent follows
+    output: str | None = None  # the node the function returns (default: the last one)
+
+    def output_node(self) -> Node:
+        return next((n for n in self.nodes if n.name == self.output), self.nodes[-1])
 
     def order(self) -> list[Node]:
         """The order the course draws: forward mode as evaluated, reverse mode backwards."""
@@ -165,6 +169,105 @@ def _forward(
     with forward_ad_level():
         duals = {**leaves, name: fwAD.make_dual(leaf, direction.reshape(leaf.shape))}
         evaluate(problem.expr, duals, backend, keep)
+
+
+def trace_python(problem: Problem, mode: str = "reverse") -> Graph:
+    """The graph of a --python function as it ran: every torch operation it called, loops
+    unrolled and only the branches taken (the graph autograd builds, made visible)."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    from diffcli.methods.autograd import forward_ad_level
+
+    if problem.output_shape:
+        raise OptionError("graph needs a scalar function (return one number)")
+    leaves = {
+        name: torch.tensor(value.floats(), dtype=torch.float64).reshape(value.shape)
+        for name, value in problem.point.items()
+    }
+    nodes: list[Node] = []
+    names: dict[int, str] = {}
+    tensors: list[Any] = []
+    for name in problem.variables:
+        names[id(leaves[name])] = f"v{len(nodes) + 1}"
+        nodes.append(Node(names[id(leaves[name])], "input", [], name))
+
+    class Recorder(TorchFunctionMode):
+        def __torch_function__(
+            self, func: Any, types: Any, args: Any = (), kwargs: Any = None
+        ) -> Any:
+            out = func(*args, **(kwargs or {}))
+            if isinstance(out, torch.Tensor) and out.is_floating_point() and id(out) not in names:
+                inputs = [names[id(a)] for a in _tensors(args) if id(a) in names]
+                shown = [
+                    names.get(id(a), repr(a))
+                    if not isinstance(a, torch.Tensor) or id(a) in names
+                    else "tensor"
+                    for a in args
+                    if isinstance(a, (torch.Tensor, int, float))
+                ]
+                names[id(out)] = f"v{len(nodes) + 1}"
+                label = getattr(func, "__name__", str(func)).strip("_")
+                nodes.append(Node(names[id(out)], label, inputs, f"{label}({', '.join(shown)})"))
+                tensors.append((nodes[-1], out))
+            return out
+
+    graph = Graph(problem, mode, nodes)
+    if mode == "forward":
+        name = problem.wrt[0] if len(problem.wrt) == 1 else None
+        if name is None:
+            raise OptionError("--mode forward follows one variable: name it with --wrt")
+        graph.direction = name
+        with forward_ad_level():
+            import torch.autograd.forward_ad as fwAD
+
+            direction = torch.zeros_like(leaves[name]).reshape(-1)
+            direction[0] = 1
+            dual = fwAD.make_dual(leaves[name], direction.reshape(leaves[name].shape))
+            names[id(dual)] = names[id(leaves[name])]
+            bound = {**leaves, name: dual}
+            with Recorder():
+                returned = problem.function(**bound)
+            graph.output = names.get(id(returned))
+            for node, tensor in tensors:
+                unpacked = fwAD.unpack_dual(tensor)
+                node.value = _numpy(unpacked.primal)
+                tangent = unpacked.tangent
+                node.tangent = _numpy(tangent) if tangent is not None else np.zeros_like(node.value)
+        for node in nodes[: len(problem.variables)]:
+            node.value = _numpy(leaves[node.text])
+            node.tangent = np.ones(()) if node.text == name else np.zeros(())
+        return graph
+    for name in problem.wrt:
+        leaves[name].requires_grad_(True)
+    with Recorder():
+        output = problem.function(**leaves)
+    graph.output = names.get(id(output))
+    for node, tensor in tensors:
+        if tensor.requires_grad:
+            tensor.retain_grad()
+        node.value = _numpy(tensor)
+    if output.requires_grad:
+        output.backward()
+    for node, tensor in tensors:
+        node.adjoint = _numpy(tensor.grad) if tensor.grad is not None else None
+    for node in nodes[: len(problem.variables)]:
+        leaf = leaves[node.text]
+        node.value = _numpy(leaf)
+        node.adjoint = _numpy(leaf.grad) if leaf.grad is not None else None
+    return graph
+
+
+def _tensors(args: Any) -> list[Any]:
+    import torch
+
+    found: list[Any] = []
+    for arg in args if isinstance(args, (list, tuple)) else [args]:
+        if isinstance(arg, torch.Tensor):
+            found.append(arg)
+        elif isinstance(arg, (list, tuple)):
+            found.extend(_tensors(arg))
+    return found
 
 
 def _numpy(value: Any) -> np.ndarray:

@@ -53,7 +53,7 @@ def graph_table(graph: Graph) -> Group:
 
 
 def _summary(graph: Graph) -> str:
-    output = graph.nodes[-1]
+    output = graph.output_node()
     inputs = {node.text: node for node in graph.nodes if node.op == "input"}
     if graph.mode == "forward":
         tangent = array(output.tangent, 10)
