@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from diffcli.render.numbers import array, jsonable
+from diffcli.render.table import heading
 
 if TYPE_CHECKING:
     from diffcli.graph import Graph
@@ -17,11 +18,7 @@ if TYPE_CHECKING:
 
 def graph_table(graph: Graph) -> Group:
     problem = graph.problem
-    heading = Text()
-    heading.append("graph ", style="bold")
-    heading.append(problem.text, style="bold cyan")
-    point = ", ".join(f"{n} = {v.nested()}" for n, v in problem.point.items())
-    heading.append(f"  at {point}")
+    title = heading("graph", problem.text, problem.point)
     if graph.mode == "forward":
         column = f"tangent ∂v/∂{graph.direction}"
         intro = (
@@ -47,7 +44,7 @@ def graph_table(graph: Graph) -> Group:
             array(node.value, 8) if node.value is not None else "-",
             array(derivative, 8) if derivative is not None else "-",
         )
-    parts: list[Any] = [heading, Text(f"  {intro}", style="dim"), table]
+    parts: list[Any] = [title, Text(f"  {intro}", style="dim"), table]
     parts.append(Text(_summary(graph)))
     return Group(*parts)
 

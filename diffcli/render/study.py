@@ -11,6 +11,7 @@ from rich.text import Text
 
 from diffcli.render.numbers import jsonable, short
 from diffcli.render.plot import MARKERS, text_plot
+from diffcli.render.table import heading
 
 if TYPE_CHECKING:
     from diffcli.stepsize import StepStudy
@@ -18,11 +19,8 @@ if TYPE_CHECKING:
 
 def study_table(study: StepStudy) -> Group:
     problem = study.problem
-    heading = Text()
-    heading.append("stepsize ", style="bold")
-    heading.append(problem.text, style="bold cyan")
-    point = ", ".join(f"{n} = {v.nested()}" for n, v in problem.point.items())
-    heading.append(f"  at {point}  ({study.dtype}; relative error against the exact value)")
+    note = f"  ({study.dtype}; relative error against the exact value)"
+    title = heading("stepsize", problem.text, problem.point, note)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("step h", justify="right")
     for sweep in study.sweeps:
@@ -46,7 +44,7 @@ def study_table(study: StepStudy) -> Group:
             short(sweep.auto_step),
             short(sweep.auto_error),
         )
-    parts: list[Any] = [heading, table, Text(text_plot(study)), summary]
+    parts: list[Any] = [title, table, Text(text_plot(study)), summary]
     parts.append(Text(f"  why: {study.why()}"))
     parts.extend(
         Text(f"  {scheme} skipped: {reason}", style="dim")

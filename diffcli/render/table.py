@@ -44,16 +44,20 @@ def to_html(comparison: Comparison) -> str:
     return console.export_html(inline_styles=True)
 
 
-def _heading(comparison: Comparison) -> Text:
-    problem = comparison.problem
-    point = ", ".join(
-        f"{name} = {array(np.array(value.nested()), 10)}" for name, value in problem.point.items()
+def heading(command: str, text: str, point: dict[str, Any], note: str = "") -> Text:
+    """The first line of every view: the command, the expression, and the point."""
+    shown = ", ".join(
+        f"{name} = {array(np.array(value.nested()), 10)}" for name, value in point.items()
     )
-    text = Text()
-    text.append(f"{comparison.command} ", style="bold")
-    text.append(comparison.parsed, style="bold cyan")
-    text.append(f"  at {point}")
-    return text
+    line = Text()
+    line.append(f"{command} ", style="bold")
+    line.append(text, style="bold cyan")
+    line.append(f"  at {shown}{note}")
+    return line
+
+
+def _heading(comparison: Comparison) -> Text:
+    return heading(comparison.command, comparison.parsed, comparison.problem.point)
 
 
 def _label(comparison: Comparison, key: str) -> str:
