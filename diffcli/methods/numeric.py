@@ -374,13 +374,15 @@ def _differences(
     """The stencil's value at each step, and the round-off in it: shapes (steps, n, *output).
 
     f is computed with a relative error of about eps in its value and in its argument, so
-    each value carries noise eps * (|f| + |x f'|); the first derivative stands in for f'.
+    each value carries noise eps * (max(1, |f|) + |x f'|); the first derivative stands in
+    for f'. The floor of 1 is for cancellation: 0.5 - sigmoid(x) is 0 at 0, yet carries the
+    rounding of the 0.5 it came from.
     """
     trailing = values.ndim - 3
     w = weights.reshape((1, weights.size, 1) + (1,) * trailing)
     h = steps.reshape(steps.shape + (1,) * trailing) ** k
     d = (w * values).sum(axis=1) / h
-    noise = (np.abs(w) * np.abs(values)).sum(axis=1)
+    noise = (np.abs(w) * np.maximum(np.abs(values), 1.0)).sum(axis=1)
     if k == 1:
         x = np.abs(x0).reshape((1, -1) + (1,) * trailing)
         noise = noise + np.abs(weights).sum() * x * np.abs(d)
