@@ -7,6 +7,7 @@ Heavy libraries (torch, SymPy, NumPy, rich) load inside the commands, so `--help
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -541,3 +542,102 @@ def cost(expression: str, sizes: str, budget: float, output_format: str, traceba
     )
     for line in lesson(studies):
         console.print(f"  • {line}")
+
+
+@main.command()
+@click.argument("source", metavar="FILE|-")
+@click.option(
+    "--format",
+    "output_format",
+    default="auto",
+    show_default=True,
+    type=click.Choice(("auto", "table", "json", "csv")),
+    help="auto: a summary table on a terminal, JSON Lines otherwise.",
+)
+@click.option(
+    "--jobs",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Worker processes (default: the machine's cores).",
+)
+@click.option("--methods", default="symbolic,numeric,autograd", show_default=True)
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
+@click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True)
+@click.option("--rtol", type=float, metavar="R")
+@click.option("--atol", type=float, metavar="A")
+@click.option("--traceback", is_flag=True, hidden=True)
+@_reported
+def batch(
+    source: str, output_format: str, jobs: int | None, traceback: bool, **defaults: Any
+) -> None:
+    """Compare every row of a CSV or JSON Lines file (columns expr, at, command, wrt, order,
+    layout, scheme, expected, answer); one record per row, in order."""
+    from diffcli.batch import Defaults, Summary, csv_line, read_rows, run_batch, tally
+    from diffcli.errors import DiffcliError
+
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise DiffcliError("--jobs must be at least 1")
+    fmt = output_format if output_format != "auto" else ("table" if sys.stdout.isatty() else "json")
+    summary = Summary()
+    with _open_text(source) as stream:
+        records = run_batch(read_rows(stream, source), Defaults(**defaults), workers)
+        if fmt == "table":
+            _batch_table(records, summary)
+        else:
+            for i, record in enumerate(records):
+                tally(summary, record)
+                if fmt == "csv":
+                    click.echo(csv_line(record, header=i == 0), nl=False)
+                else:
+                    click.echo(json.dumps(record, allow_nan=False))
+    sys.exit(summary.exit_code)
+
+
+def _open_text(path: str) -> Any:
+    """The batch file (or standard input for -), read lazily, row by row."""
+    import contextlib
+
+    from diffcli.batch import BatchFileError
+
+    if path == "-":
+        return contextlib.nullcontext(sys.stdin)
+    try:
+        return open(path, encoding="utf-8", newline="")
+    except OSError as problem:
+        raise BatchFileError(f"{path}: {problem.strerror}") from None
+
+
+def _batch_table(records: Any, summary: Any) -> None:
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from diffcli.batch import tally
+
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task("comparing", total=None)
+        for record in records:
+            tally(summary, record)
+            progress.advance(task)
+    console = _console()
+    counts = Table(title="batch summary", title_justify="left")
+    for column in ("agree", "disagree", "not differentiable", "failed", "rows"):
+        counts.add_column(column, justify="right")
+    total = sum(summary.counts.values())
+    counts.add_row(
+        *(
+            str(summary.counts.get(c, 0))
+            for c in ("agree", "disagree", "not differentiable", "failed")
+        ),
+        str(total),
+    )
+    console.print(counts)
+    slow = Table(title="slowest rows", title_justify="left")
+    for column in ("row", "seconds", "expression"):
+        slow.add_column(column)
+    for seconds, row, expression in summary.slowest:
+        slow.add_row(str(row), f"{seconds:.3f}", expression)
+    console.print(slow)
+    for row, why in summary.failures:
+        console.print(f"  row {row}: {why}")

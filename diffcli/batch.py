@@ -1,0 +1,311 @@
+"""Many comparisons from one file: CSV (with a header) or JSON Lines, one comparison a row.
+
+Every input row gives exactly one output record, in input order: a row that cannot be
+run (bad syntax, a missing column, a bad point) becomes an error record with its row
+number and message, and the rest go on. Rows run in worker processes with --jobs N,
+streamed in order (Pool.imap), so the output starts before the file ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from diffcli.errors import DiffcliError
+
+COLUMNS = ("expr", "at", "command", "wrt", "order", "layout", "scheme", "expected", "answer")
+COMMANDS = ("grad", "jacobian", "hessian", "check")
+
+
+class BatchFileError(DiffcliError):
+    """The file itself cannot be read (exit 2): not text, not UTF-8, empty, no header."""
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # 1-based, counting data rows (the header is not a row)
+    fields: dict[str, Any]
+    problem: str | None = None  # why the row could not even be read
+
+
+def read_rows(stream: TextIO, name: str = "-") -> Iterator[Row]:
+    """Rows of a CSV or JSON Lines file, chosen by extension, else by the first character."""
+    first = _first_line(stream, name)
+    text_stream = _chain(first, stream)
+    is_jsonl = name.endswith((".jsonl", ".ndjson", ".json")) or (
+        not name.endswith(".csv") and first.lstrip().startswith("{")
+    )
+    return _json_rows(text_stream) if is_jsonl else _csv_rows(text_stream, name)
+
+
+def _first_line(stream: TextIO, name: str) -> str:
+    try:
+        for line in stream:
+            if "\x00" in line:
+                raise BatchFileError(f"{name}: line 1 has a NUL byte: this is not a text file")
+            if line.strip():
+                return line
+    except UnicodeDecodeError as problem:
+        raise BatchFileError(
+            f"{name}: not UTF-8 text ({problem.reason} at byte {problem.start})"
+        ) from None
+    raise BatchFileError(f"{name}: the file is empty")
+
+
+def _chain(first: str, rest: TextIO) -> Iterator[str]:
+    yield first
+    line_number = 1
+    try:
+        for line in rest:
+            line_number += 1
+            yield line
+    except UnicodeDecodeError:
+        raise BatchFileError(f"line {line_number + 1} is not UTF-8 text") from None
+
+
+def _json_rows(lines: Iterable[str]) -> Iterator[Row]:
+    number = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            fields = json.loads(line)
+        except json.JSONDecodeError as problem:
+            yield Row(number, {}, f"not valid JSON: {problem.msg} at column {problem.colno}")
+            continue
+        if not isinstance(fields, dict):
+            yield Row(
+                number, {}, 'a JSON Lines row must be an object such as {"expr": ..., "at": ...}'
+            )
+            continue
+        yield Row(number, fields)
+
+
+def _csv_rows(lines: Iterable[str], name: str) -> Iterator[Row]:
+    reader = csv.reader(lines)
+    header = [column.strip() for column in next(reader)]
+    unknown = [c for c in header if c not in COLUMNS]
+    if "expr" not in header or "at" not in header:
+        raise BatchFileError(
+            f"{name}: the header must name the columns expr and at (it has {', '.join(header)})"
+        )
+    if unknown:
+        raise BatchFileError(
+            f"{name}: unknown columns {', '.join(unknown)}; known: {', '.join(COLUMNS)}"
+        )
+    for number, values in enumerate(reader, 1):
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            yield Row(number, {}, f"{len(values)} fields, but the header has {len(header)}")
+            continue
+        yield Row(number, {k: v for k, v in zip(header, values) if v.strip() != ""})
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """The CLI's options, for every row that does not say otherwise."""
+
+    methods: str = "symbolic,numeric,autograd"
+    device: str = "auto"
+    dtype: str = "float64"
+    rtol: float | None = None
+    atol: float | None = None
+
+
+def run_row(job: tuple[Row, Defaults]) -> dict[str, Any]:
+    """One row to one record (never raises: a problem becomes an error record)."""
+    row, defaults = job
+    if row.problem:
+        return _error(row, row.problem)
+    try:
+        return _run(row, defaults)
+    except DiffcliError as problem:
+        return _error(row, str(problem))
+    except Exception as failure:  # a bug must not sink the other rows
+        return _error(row, f"internal error: {type(failure).__name__}: {failure}")
+
+
+def _run(row: Row, defaults: Defaults) -> dict[str, Any]:
+    fields = row.fields
+    missing = [c for c in ("expr",) if not fields.get(c)]
+    command = str(fields.get("command") or "grad")
+    if command not in COMMANDS:
+        raise DiffcliError(f"command {command!r}: choose one of {', '.join(COMMANDS)}")
+    if missing:
+        raise DiffcliError(f"missing column {missing[0]}")
+    expression = str(fields["expr"])
+    if command == "check":
+        from diffcli.check import check
+
+        if not fields.get("answer"):
+            raise DiffcliError("a check row needs an answer")
+        result = check(expression, str(fields["answer"]), fields.get("wrt"), fields.get("at"))
+        return {"row": row.number, **result.to_json(), "exit_code": result.exit_code}
+    if fields.get("at") in (None, ""):
+        raise DiffcliError("missing column at")
+    from diffcli.api import compare_with
+    from diffcli.options import Options
+
+    options = Options.from_raw(
+        command=command,
+        wrt=fields.get("wrt"),
+        order=int(fields.get("order") or 1),
+        layout=str(fields.get("layout") or "numerator"),
+        scheme=str(fields.get("scheme") or "central"),
+        methods=defaults.methods,
+        device=defaults.device,
+        dtype=defaults.dtype,
+        rtol=defaults.rtol,
+        atol=defaults.atol,
+    )
+    at = fields["at"] if isinstance(fields["at"], (str, dict)) else str(fields["at"])
+    comparison = compare_with(expression, at, options)
+    record = {"row": row.number, **comparison.to_json()}
+    if fields.get("expected") not in (None, ""):
+        _check_expected(record, fields["expected"])
+    return record
+
+
+def _check_expected(record: dict[str, Any], expected: Any) -> None:
+    """Compare the exact derivative with the row's expected value; a mismatch disagrees."""
+    import numpy as np
+
+    if isinstance(expected, str):
+        try:
+            expected = json.loads(expected)
+        except json.JSONDecodeError:
+            raise DiffcliError(
+                f"expected {expected!r}: write a number, a list or a JSON object"
+            ) from None
+    reference = record["reference"]["value"]
+    if reference is None:
+        return
+    if not isinstance(expected, dict):
+        if isinstance(reference, dict) and len(reference) == 1:
+            expected = {next(iter(reference)): expected}
+        else:
+            expected = {"hessian": expected} if not isinstance(reference, dict) else expected
+    actual = reference if isinstance(reference, dict) else {"hessian": reference}
+    matches = True
+    for name, value in expected.items():
+        if name not in actual:
+            raise DiffcliError(f"expected names {name}, which is not a variable of this row")
+        try:
+            want = np.asarray(value, dtype=float)
+            got = np.asarray(actual[name], dtype=float)
+            matches &= want.shape == got.shape and bool(
+                np.allclose(got, want, rtol=1e-9, atol=1e-12)
+            )
+        except (TypeError, ValueError):
+            raise DiffcliError(f"expected {value!r} for {name} is not numbers") from None
+    record["expected"] = {"value": expected, "matches": matches}
+    if not matches:
+        record["agree"] = False
+        record["status"] = "disagree"
+        record["exit_code"] = 1
+        record["notes"].append("the expected value differs from the exact derivative")
+
+
+def _error(row: Row, message: str) -> dict[str, Any]:
+    return {
+        "row": row.number,
+        "status": "failed",
+        "exit_code": 2,
+        "agree": False,
+        "error": message.splitlines()[0],
+        "input": {k: v for k, v in row.fields.items() if isinstance(v, (str, int, float))},
+    }
+
+
+def run_batch(rows: Iterable[Row], defaults: Defaults, jobs: int) -> Iterator[dict[str, Any]]:
+    """Records in input order; with jobs > 1, from that many worker processes."""
+    jobs_input = ((row, defaults) for row in rows)
+    if jobs <= 1:
+        yield from map(run_row, jobs_input)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # torch and fork do not mix
+    with context.Pool(jobs) as pool:
+        yield from pool.imap(run_row, jobs_input, chunksize=8)
+
+
+@dataclass
+class Summary:
+    counts: dict[str, int] = field(default_factory=dict)
+    slowest: list[tuple[float, int, str]] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        bad = self.counts.get("disagree", 0) + self.counts.get("failed", 0)
+        return 1 if bad else 0
+
+
+def tally(summary: Summary, record: dict[str, Any], keep: int = 5) -> None:
+    """Count one record into the summary (records stream past; none are kept)."""
+    status = _status(record)
+    summary.counts[status] = summary.counts.get(status, 0) + 1
+    seconds = sum(m.get("seconds") or 0.0 for m in record.get("methods", {}).values())
+    entry = (seconds, record["row"], record.get("expression", ""))
+    summary.slowest = sorted([*summary.slowest, entry], reverse=True)[:keep]
+    if status in ("failed", "disagree") and len(summary.failures) < 20:
+        why = record.get("error") or "; ".join(record.get("notes", []))
+        summary.failures.append((record["row"], why[:120]))
+
+
+def _status(record: dict[str, Any]) -> str:
+    if record.get("command") == "check":
+        return "agree" if record.get("correct") else "disagree"
+    return str(record.get("status", "failed"))
+
+
+CSV_COLUMNS = (
+    "row",
+    "command",
+    "expression",
+    "status",
+    "exit_code",
+    "symbolic_rel_error",
+    "numeric_rel_error",
+    "autograd_rel_error",
+    "seconds",
+    "error",
+)
+
+
+def csv_line(record: dict[str, Any], header: bool = False) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow(CSV_COLUMNS)
+    methods = record.get("methods", {})
+
+    def rel(name: str) -> str:
+        value = methods.get(name, {}).get("rel_error")
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else f"{value:.3g}"
+
+    seconds = sum(m.get("seconds") or 0.0 for m in methods.values())
+    writer.writerow(
+        (
+            record["row"],
+            record.get("command", ""),
+            record.get("expression", ""),
+            _status(record),
+            record.get("exit_code", ""),
+            rel("symbolic"),
+            rel("numeric"),
+            rel("autograd"),
+            f"{seconds:.6f}",
+            record.get("error", ""),
+        )
+    )
+    return buffer.getvalue()

@@ -1,0 +1,119 @@
+"""batch: one record per input row, in order, whatever the rows hold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+CASES = """command,expr,at,wrt,order,expected,answer
+grad,sin(x),1.0,,,,
+grad,sni(x),1.0,,,,
+grad,x*y,"x=[1,",,,,
+grad,x**3,2,,,13,
+grad,x**3,2,,,12,
+grad,abs(x),0,,,,
+jacobian,"[x*y, sin(x)]","x=1,y=2",,,,
+hessian,x*y,"x=1,y=2",,,,
+grad,exp(x)*sin(x),1,,2,,
+check,sin(x)**2,,,,,sin(2*x)
+check,sin(x)**2,,,,,2*cos(x)
+"""
+
+
+def records(cli, *args, input=None):
+    result = cli("batch", *args, "--format", "json", input=input)
+    return result, [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_one_record_per_row_in_order(cli, tmp_path):
+    path = tmp_path / "cases.csv"
+    path.write_text(CASES)
+    result, out = records(cli, str(path), "--jobs", "1")
+    assert [r["row"] for r in out] == list(range(1, 12))
+    statuses = [r.get("status") if r.get("command") != "check" else r["correct"] for r in out]
+    assert statuses == [
+        "agree",
+        "failed",
+        "failed",
+        "disagree",
+        "agree",
+        "not differentiable",
+        "agree",
+        "agree",
+        "agree",
+        True,
+        False,
+    ]
+    assert "did you mean sin?" in out[1]["error"] and out[2]["error"].startswith("a value is")
+    assert out[3]["expected"]["matches"] is False and out[4]["expected"]["matches"] is True
+    assert result.exit_code == 1  # rows disagree and fail
+
+
+def test_exit_0_when_every_row_agrees_and_stdin(cli):
+    result, out = records(cli, "-", "--jobs", "1", input="expr,at\nsin(x),1\nx**2,3\n")
+    assert result.exit_code == 0 and [r["status"] for r in out] == ["agree", "agree"]
+
+
+def test_json_lines_input(cli, tmp_path):
+    path = tmp_path / "cases.jsonl"
+    rows = [
+        '{"expr": "x**2", "at": "x=3"}',
+        "not json",
+        '{"expr": "2*dot(x, x)", "at": {"x": [0, 1, 2, 3]}}',
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    _, out = records(cli, str(path), "--jobs", "1")
+    assert out[0]["reference"]["value"] == {"x": 6.0}
+    assert out[1]["status"] == "failed" and "not valid JSON" in out[1]["error"]
+    assert out[2]["reference"]["value"] == {"x": [0.0, 4.0, 8.0, 12.0]}
+
+
+def _stable(record):
+    record = dict(record)
+    for method in record.get("methods", {}).values():
+        method.pop("seconds", None)
+    return record
+
+
+def test_jobs_2_gives_the_same_records(cli, tmp_path):
+    path = tmp_path / "cases.csv"
+    path.write_text(CASES)
+    _, one = records(cli, str(path), "--jobs", "1")
+    _, two = records(cli, str(path), "--jobs", "2")
+    assert [_stable(r) for r in one] == [_stable(r) for r in two]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"expr,at\n\xff\xfe\n", "UTF-8"),
+        (b"\x00\x01binary", "NUL"),
+        (b"formula,point\nx,1\n", "expr and at"),
+    ],
+)
+def test_unreadable_files_exit_2(cli, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    result = cli("batch", str(path))
+    assert result.exit_code == 2 and message in result.stderr and result.stdout == ""
+
+
+def test_missing_file_and_table_and_csv(cli):
+    assert cli("batch", "no-such-file.csv").exit_code == 2
+    example = str(Path(__file__).parent.parent / "examples" / "cases.csv")
+    table = cli("batch", example, "--format", "table", "--jobs", "1")
+    assert "batch summary" in table.output and "slowest rows" in table.output
+    csv_out = cli("batch", example, "--format", "csv", "--jobs", "1").stdout.splitlines()
+    assert csv_out[0].startswith("row,command,expression,status")
+    assert len(csv_out) == 1 + 12
+
+
+def test_the_example_batch_covers_every_command(cli):
+    example = Path(__file__).parent.parent / "examples" / "cases.csv"
+    commands = {line.split(",")[0] for line in example.read_text().splitlines()[1:]}
+    assert commands == {"grad", "jacobian", "hessian", "check"}
+    _, out = records(cli, str(example), "--jobs", "1")
+    assert len(out) == 12 and all(r.get("status") != "failed" for r in out)
