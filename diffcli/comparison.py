@@ -117,6 +117,15 @@ class Comparison:
     kinks: list[Kink] = field(default_factory=list)
     closed_form: dict[str, str] = field(default_factory=dict)
     hessian: HessianSummary | None = None
+    derived: Any = field(default=None, repr=False)  # SymPy's derivation, for formulas on demand
+
+    def formulas_latex(self) -> dict[str, str]:
+        """The derivatives in LaTeX (made only when asked: SymPy's printer is not free)."""
+        if self.derived is None:
+            return {}
+        from diffcli.methods.symbolic import formulas_latex
+
+        return formulas_latex(self.derived)
 
     @property
     def agree(self) -> bool:
@@ -190,6 +199,7 @@ def run(problem: Problem, options: Options) -> Comparison:
         kinks=kinks,
         closed_form=closed,
         hessian=summary,
+        derived=symbolic,
     )
 
 

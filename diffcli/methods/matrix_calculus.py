@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -163,54 +164,65 @@ def closed_forms(problem: Problem, entrywise: dict[str, np.ndarray], layout: str
     against. SymPy writes vector-by-vector derivatives in denominator layout; they are
     transposed for numerator layout. Without a checked closed form, the entry is absent.
     """
-    if problem.order != 1 or len(problem.output_shape) > 1:
+    if problem.order != 1 or len(problem.output_shape) > 1 or problem.expr is None:
         return {}
     if not any(problem.shape_of(name) for name in problem.wrt):
         return {}
-    leaves = {name: _symbol(name, value.shape) for name, value in problem.point.items()}
-    try:
-        function = evaluate(problem.expr, leaves, MatrixBackend())
-    except Exception:  # NoClosedForm, or SymPy refusing a combination: no closed form
-        return {}
+    shapes = tuple((name, value.shape) for name, value in problem.point.items())
+    forms = _forms(problem.expr, shapes, problem.wrt, problem.command, layout)
     values = {
-        leaves[name].expr: _numeric_value(value.floats(), value.shape)
+        _symbol(name, value.shape).expr: _numeric_value(value.floats(), value.shape)
         for name, value in problem.point.items()
     }
-    if problem.command == "hessian":
-        return _hessian_form(problem, leaves, function, values, entrywise[HESSIAN])
     shown: dict[str, str] = {}
-    for name in problem.wrt:
-        if not problem.shape_of(name) or function.expr is None:
-            continue
-        if len(problem.output_shape) + len(problem.shape_of(name)) > 2:
-            continue  # a 3- or 4-axis array: matrix calculus has no matrix to show
-        form = _derivative(function.expr, leaves[name].expr)
-        expected = entrywise[name]
-        if form is not None and problem.output_shape and len(problem.shape_of(name)) == 1:
-            if layout == "numerator":
-                form = form.T
-            else:
-                expected = expected.T
-        if form is not None and _matches(form, values, expected):
-            shown[name] = display(form)
+    for key, form in forms.items():
+        expected = entrywise[key]
+        if problem.output_shape and layout == "denominator" and key != HESSIAN:
+            expected = expected.T
+        if _matches(form, values, expected):
+            shown[key] = display(form)
     return shown
 
 
-def _hessian_form(
-    problem: Problem,
-    leaves: dict[str, MatVal],
-    function: MatVal,
-    values: dict[Any, Any],
-    table: np.ndarray,
-) -> dict[str, str]:
-    if len(problem.wrt) != 1 or len(problem.shape_of(problem.wrt[0])) != 1:
+@lru_cache(maxsize=128)
+def _forms(
+    expr: Any,
+    shapes: tuple[tuple[str, tuple[int, ...]], ...],
+    wrt: tuple[str, ...],
+    command: str,
+    layout: str,
+) -> dict[str, Any]:
+    """The closed forms themselves: they depend on the expression and the shapes, not on
+    the point, so a batch of rows with one expression derives them once."""
+    leaves = {name: _symbol(name, shape) for name, shape in shapes}
+    try:
+        function = evaluate(expr, leaves, MatrixBackend())
+    except Exception:  # NoClosedForm, or SymPy refusing a combination: no closed form
         return {}
-    variable = leaves[problem.wrt[0]].expr
-    first = _derivative(function.expr, variable) if function.expr is not None else None
-    second = _derivative(first, variable) if first is not None else None
-    if second is not None and _matches(second, values, table):
-        return {HESSIAN: display(second)}
-    return {}
+    if function.expr is None:
+        return {}
+    if command == "hessian":
+        form = _hessian(leaves, function, wrt)
+        return {HESSIAN: form} if form is not None else {}
+    forms: dict[str, Any] = {}
+    for name in wrt:
+        ndim = leaves[name].ndim
+        if not ndim or function.ndim + ndim > 2:
+            continue  # scalars, and 3- or 4-axis arrays: no matrix to show
+        form = _derivative(function.expr, leaves[name].expr)
+        if form is not None and function.ndim and ndim == 1 and layout == "numerator":
+            form = form.T
+        if form is not None:
+            forms[name] = form
+    return forms
+
+
+def _hessian(leaves: dict[str, MatVal], function: MatVal, wrt: tuple[str, ...]) -> Any:
+    if len(wrt) != 1 or leaves[wrt[0]].ndim != 1:
+        return None
+    variable = leaves[wrt[0]].expr
+    first = _derivative(function.expr, variable)
+    return _derivative(first, variable) if first is not None else None
 
 
 def _derivative(function: Any, variable: Any) -> Any:

@@ -237,43 +237,87 @@ def _short(value: sp.Expr) -> str:
 
 
 def values_in_float64(result: Symbolic) -> dict[str, np.ndarray]:
-    """The derivatives evaluated in float64 arithmetic (Python's math), as a user's code would."""
-    symbols = [
-        s
-        for name in result.problem.point
-        for s in np.ravel(np.asarray(result.leaves[name], dtype=object))
-    ]
-    floats = [float(v) for value in result.problem.point.values() for v in value.flat]
+    """The derivatives evaluated in float64 arithmetic, node by node, as a user's code would."""
+    values: dict[Any, float] = {}
+    for name, value in result.problem.point.items():
+        symbols = np.ravel(np.asarray(result.leaves[name], dtype=object))
+        values.update(zip(symbols, value.floats()))
     out: dict[str, np.ndarray] = {}
     for name, grid in result.derivatives.items():
-        flat = [_without_stop_gradient(e) for e in grid.ravel()]
-        out[name] = np.array(_float64_values(symbols, flat, floats), dtype=np.float64).reshape(
-            grid.shape
-        )
+        flat = [float64_value(entry, values) for entry in grid.ravel()]
+        out[name] = np.array(flat, dtype=np.float64).reshape(grid.shape)
     return out
 
 
-def _float64_values(
-    symbols: list[sp.Symbol], exprs: list[sp.Expr], floats: list[float]
-) -> list[float]:
-    try:
-        return [
-            float(v) for v in sp.lambdify(symbols, exprs, modules="math", dummify=True)(*floats)
-        ]
-    except (ArithmeticError, ValueError, TypeError, NameError):
-        return [_float64_one(symbols, e, floats) for e in exprs]
+_MATH: dict[Any, Callable[..., float]] = {
+    sp.sin: math.sin,
+    sp.cos: math.cos,
+    sp.tan: math.tan,
+    sp.asin: math.asin,
+    sp.acos: math.acos,
+    sp.atan: math.atan,
+    sp.sinh: math.sinh,
+    sp.cosh: math.cosh,
+    sp.tanh: math.tanh,
+    sp.asinh: math.asinh,
+    sp.acosh: math.acosh,
+    sp.atanh: math.atanh,
+    sp.exp: math.exp,
+    sp.erf: math.erf,
+    sp.atan2: math.atan2,
+    sp.Abs: abs,
+    sp.sign: lambda v: float((v > 0) - (v < 0)),
+    sp.Heaviside: lambda v, at_zero=0.5: 1.0 if v > 0 else (0.0 if v < 0 else float(at_zero)),
+    sp.Max: max,
+    sp.Min: min,
+    sp.sec: lambda v: 1 / math.cos(v),
+    sp.csc: lambda v: 1 / math.sin(v),
+    sp.cot: lambda v: 1 / math.tan(v),
+}
 
 
-def _float64_one(symbols: list[sp.Symbol], expr: sp.Expr, floats: list[float]) -> float:
+def float64_value(expr: Any, values: dict[Any, float]) -> float:
+    """expr in float64, node by node with Python's math: no code is generated or run.
+
+    Domain errors give nan, overflow inf; a node this does not know falls back to
+    SymPy's evalf at 17 digits.
+    """
     try:
-        return float(sp.lambdify(symbols, expr, modules="math", dummify=True)(*floats))
-    except OverflowError:
-        return math.inf
+        return _float64(expr, values)
+    except (ValueError, TypeError):
+        return math.nan
     except ZeroDivisionError:
         return math.inf
-    except (ArithmeticError, ValueError, TypeError, NameError):
-        subs = dict(zip(symbols, floats))
-        return to_float(expr.evalf(17, subs=subs))[0]
+    except OverflowError:
+        return math.inf
+
+
+def _float64(expr: Any, values: dict[Any, float]) -> float:
+    if expr.is_Symbol:
+        return values[expr]
+    if expr.is_Number or expr in (sp.pi, sp.E):
+        return float(expr)
+    args = [_float64(arg, values) for arg in expr.args]
+    if expr.is_Add:
+        return math.fsum(args) if len(args) > 2 else args[0] + args[1]
+    if expr.is_Mul:
+        product = 1.0
+        for factor in args:
+            product *= factor
+        return product
+    if expr.is_Pow:
+        base, power = args
+        if base < 0 and not float(power).is_integer():
+            return math.nan
+        return base**power
+    if isinstance(expr, sp.log):
+        return math.log(args[0]) if len(args) == 1 else math.log(args[0], args[1])
+    if isinstance(expr, StopGradient):
+        return args[0]
+    function = _MATH.get(expr.func)
+    if function is not None:
+        return float(function(*args))
+    return to_float(expr.evalf(17, subs={s: sp.Float(v) for s, v in values.items()}))[0]
 
 
 def formulas(result: Symbolic) -> dict[str, Any]:
@@ -310,7 +354,7 @@ def _latex(expr: Any) -> str:
 def differentiate(problem: Problem) -> tuple[Outcome, Symbolic]:
     """The symbolic method: exact derivatives, shown as formulas, evaluated in float64."""
     result = derive(problem)
-    details = {"formula": formulas(result), "formula_latex": formulas_latex(result)}
+    details = {"formula": formulas(result)}
     return Outcome(values_in_float64(result), details), result
 
 

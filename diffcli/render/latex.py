@@ -16,8 +16,7 @@ if TYPE_CHECKING:
 def to_latex(comparison: Comparison) -> str:
     """A LaTeX fragment (amsmath): display equations, then a tabular of the methods."""
     problem = comparison.problem
-    symbolic = comparison.methods.get("symbolic")
-    formulas = symbolic.details.get("formula_latex", {}) if symbolic and symbolic.ok else {}
+    formulas = comparison.formulas_latex()
     exact = comparison.reference.value or {}
     point = ", ".join(f"{n} = {_value(np.array(v.nested()))}" for n, v in problem.point.items())
     lines = [f"% diffcli {comparison.command}: {comparison.expression}", f"% at {point}"]
