@@ -162,7 +162,10 @@ class Comparison:
 def run(problem: Problem, options: Options) -> Comparison:
     """Compute the reference and every requested method, then the verdict."""
     notes: list[str] = []
-    reference, symbolic_outcome, symbolic_seconds, symbolic_error, symbolic = _exact(problem)
+    scale, finite = _function_scale(problem)
+    reference, symbolic_outcome, symbolic_seconds, symbolic_error, symbolic = _exact(
+        problem, check_domain=not finite
+    )
     results: dict[str, MethodResult] = {}
     for name in options.methods:
         if name == "symbolic":
@@ -176,7 +179,6 @@ def run(problem: Problem, options: Options) -> Comparison:
     closed = _closed_form(problem, symbolic, reference, options.layout)
     if symbolic_outcome is not None and closed and "symbolic" in results:
         results["symbolic"].details["closed_form"] = closed
-    scale = _function_scale(problem)
     kinks = _kinks(problem, scale) if symbolic is not None else []
     for result in results.values():
         _measure(result, reference, problem, options, scale, bool(kinks))
@@ -206,8 +208,14 @@ def run(problem: Problem, options: Options) -> Comparison:
 NOT_SYMBOLIC = "does not apply: --python runs Python code, which SymPy cannot differentiate"
 
 
-def _exact(problem: Problem) -> tuple[Reference, Outcome | None, float, str | None, Any]:
-    """The symbolic method and the reference share one SymPy derivation."""
+def _exact(
+    problem: Problem, check_domain: bool
+) -> tuple[Reference, Outcome | None, float, str | None, Any]:
+    """The symbolic method and the reference share one SymPy derivation.
+
+    The function's own domain is checked exactly only when its float64 value is not finite
+    (log(-1), 1/0): a finite value there means the point is inside the domain.
+    """
     from diffcli.methods import symbolic
 
     if problem.function is not None:
@@ -224,7 +232,7 @@ def _exact(problem: Problem) -> tuple[Reference, Outcome | None, float, str | No
         return Reference(None, None), None, seconds, _one_line(failure), None
     seconds = time.perf_counter() - start
     values, problems = symbolic.reference(derived)
-    outside = symbolic.domain_problem(derived)
+    outside = symbolic.domain_problem(derived) if check_domain else None
     if outside:
         problems.insert(0, outside)
     return Reference("exact", values, problems), outcome, seconds, None, derived
@@ -311,13 +319,14 @@ def _closed_form(
     return closed_forms(problem, reference.value, layout)
 
 
-def _function_scale(problem: Problem) -> float:
-    """max(1, |f(x0)|): the size round-off in f is measured against."""
+def _function_scale(problem: Problem) -> tuple[float, bool]:
+    """max(1, |f(x0)|) over its finite entries (what round-off in f is measured against),
+    and whether every entry of f(x0) is finite."""
     from diffcli.methods.numeric import value_at_point
 
     value = value_at_point(problem)
-    finite = np.abs(value[np.isfinite(value)])
-    return max(1.0, float(np.max(finite, initial=0.0)))
+    finite = np.isfinite(value)
+    return max(1.0, float(np.max(np.abs(value[finite]), initial=0.0))), bool(finite.all())
 
 
 def default_tolerance(name: str, options: Options, order: int, near_kink: bool = False) -> float:
