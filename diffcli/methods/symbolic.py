@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import sympy as sp
@@ -249,31 +249,112 @@ def values_in_float64(result: Symbolic) -> dict[str, np.ndarray]:
     return out
 
 
-_MATH: dict[Any, Callable[..., float]] = {
-    sp.sin: math.sin,
-    sp.cos: math.cos,
-    sp.tan: math.tan,
-    sp.asin: math.asin,
-    sp.acos: math.acos,
-    sp.atan: math.atan,
-    sp.sinh: math.sinh,
-    sp.cosh: math.cosh,
-    sp.tanh: math.tanh,
-    sp.asinh: math.asinh,
-    sp.acosh: math.acosh,
-    sp.atanh: math.atanh,
-    sp.exp: math.exp,
-    sp.erf: math.erf,
-    sp.atan2: math.atan2,
-    sp.Abs: abs,
-    sp.sign: lambda v: float((v > 0) - (v < 0)),
-    sp.Heaviside: lambda v, at_zero=0.5: 1.0 if v > 0 else (0.0 if v < 0 else float(at_zero)),
-    sp.Max: max,
-    sp.Min: min,
-    sp.sec: lambda v: 1 / math.cos(v),
-    sp.csc: lambda v: 1 / math.sin(v),
-    sp.cot: lambda v: 1 / math.tan(v),
-}
+class _ScalarMath:
+    """float64 arithmetic with Python's math, for one point."""
+
+    functions: ClassVar[dict[Any, Callable[..., Any]]] = {
+        sp.sin: math.sin,
+        sp.cos: math.cos,
+        sp.tan: math.tan,
+        sp.asin: math.asin,
+        sp.acos: math.acos,
+        sp.atan: math.atan,
+        sp.sinh: math.sinh,
+        sp.cosh: math.cosh,
+        sp.tanh: math.tanh,
+        sp.asinh: math.asinh,
+        sp.acosh: math.acosh,
+        sp.atanh: math.atanh,
+        sp.exp: math.exp,
+        sp.erf: math.erf,
+        sp.atan2: math.atan2,
+        sp.Abs: abs,
+        sp.sign: lambda v: float((v > 0) - (v < 0)),
+        sp.Heaviside: lambda v, half=0.5: 1.0 if v > 0 else (0.0 if v < 0 else float(half)),
+        sp.Max: max,
+        sp.Min: min,
+        sp.sec: lambda v: 1 / math.cos(v),
+        sp.csc: lambda v: 1 / math.sin(v),
+        sp.cot: lambda v: 1 / math.tan(v),
+    }
+
+    @staticmethod
+    def constant(value: Any) -> Any:
+        return float(value)
+
+    @staticmethod
+    def total(args: list[Any]) -> Any:
+        return math.fsum(args) if len(args) > 2 else args[0] + args[1]
+
+    @staticmethod
+    def power(base: Any, power: Any) -> Any:
+        if base < 0 and not float(power).is_integer():
+            return math.nan
+        return base**power
+
+    @staticmethod
+    def log(*args: Any) -> Any:
+        return math.log(*args)
+
+
+class _ArrayMath:
+    """The same arithmetic with NumPy on arrays of points, in one dtype (float64 for the
+    symbolic method's values, long double for the grid's reference)."""
+
+    def __init__(self, dtype: type) -> None:
+        self.dtype = dtype
+        erf = np.vectorize(math.erf, otypes=[np.float64])
+        self.functions = {
+            sp.sin: np.sin,
+            sp.cos: np.cos,
+            sp.tan: np.tan,
+            sp.asin: np.arcsin,
+            sp.acos: np.arccos,
+            sp.atan: np.arctan,
+            sp.sinh: np.sinh,
+            sp.cosh: np.cosh,
+            sp.tanh: np.tanh,
+            sp.asinh: np.arcsinh,
+            sp.acosh: np.arccosh,
+            sp.atanh: np.arctanh,
+            sp.exp: np.exp,
+            sp.erf: lambda v: erf(v).astype(dtype),
+            sp.atan2: np.arctan2,
+            sp.Abs: np.abs,
+            sp.sign: np.sign,
+            sp.Heaviside: lambda v, half=0.5: np.heaviside(v, self.constant(half)),
+            sp.Max: lambda *a: _reduce(np.maximum, a),
+            sp.Min: lambda *a: _reduce(np.minimum, a),
+            sp.sec: lambda v: 1 / np.cos(v),
+            sp.csc: lambda v: 1 / np.sin(v),
+            sp.cot: lambda v: 1 / np.tan(v),
+        }
+
+    def constant(self, value: Any) -> Any:
+        return self.dtype(float(value)) if not isinstance(value, np.ndarray) else value
+
+    @staticmethod
+    def total(args: list[Any]) -> Any:
+        return _reduce(np.add, args)
+
+    @staticmethod
+    def power(base: Any, power: Any) -> Any:
+        return np.power(base, power)
+
+    @staticmethod
+    def log(*args: Any) -> Any:
+        return np.log(args[0]) if len(args) == 1 else np.log(args[0]) / np.log(args[1])
+
+
+class _NoFloatForm(Exception):
+    """A SymPy node with no float form here (rare in derivatives of the language)."""
+
+
+def _reduce(function: Any, args: Any) -> Any:
+    result = args[0]
+    for arg in args[1:]:
+        result = function(result, arg)
+    return result
 
 
 def float64_value(expr: Any, values: dict[Any, float]) -> float:
@@ -283,7 +364,9 @@ def float64_value(expr: Any, values: dict[Any, float]) -> float:
     SymPy's evalf at 17 digits.
     """
     try:
-        return _float64(expr, values)
+        return float(_walk(expr, values, _ScalarMath()))
+    except _NoFloatForm:
+        return to_float(expr.evalf(17, subs={s: sp.Float(v) for s, v in values.items()}))[0]
     except (ValueError, TypeError):
         return math.nan
     except ZeroDivisionError:
@@ -292,32 +375,35 @@ def float64_value(expr: Any, values: dict[Any, float]) -> float:
         return math.inf
 
 
-def _float64(expr: Any, values: dict[Any, float]) -> float:
+def array_values(expr: Any, values: dict[Any, Any], dtype: type = np.float64) -> np.ndarray:
+    """expr at many points at once (values are arrays), node by node with NumPy."""
+    with np.errstate(all="ignore"):
+        return np.asarray(_walk(expr, values, _ArrayMath(dtype)), dtype=dtype)
+
+
+def _walk(expr: Any, values: dict[Any, Any], kit: Any) -> Any:
     if expr.is_Symbol:
         return values[expr]
     if expr.is_Number or expr in (sp.pi, sp.E):
-        return float(expr)
-    args = [_float64(arg, values) for arg in expr.args]
+        return kit.constant(expr)
+    args = [_walk(arg, values, kit) for arg in expr.args]
     if expr.is_Add:
-        return math.fsum(args) if len(args) > 2 else args[0] + args[1]
+        return kit.total(args)
     if expr.is_Mul:
-        product = 1.0
-        for factor in args:
-            product *= factor
+        product = args[0]
+        for factor in args[1:]:
+            product = product * factor
         return product
     if expr.is_Pow:
-        base, power = args
-        if base < 0 and not float(power).is_integer():
-            return math.nan
-        return base**power
+        return kit.power(*args)
     if isinstance(expr, sp.log):
-        return math.log(args[0]) if len(args) == 1 else math.log(args[0], args[1])
+        return kit.log(*args)
     if isinstance(expr, StopGradient):
         return args[0]
-    function = _MATH.get(expr.func)
+    function = kit.functions.get(expr.func)
     if function is not None:
-        return float(function(*args))
-    return to_float(expr.evalf(17, subs={s: sp.Float(v) for s, v in values.items()}))[0]
+        return function(*args)
+    raise _NoFloatForm(str(expr.func))
 
 
 def formulas(result: Symbolic) -> dict[str, Any]:
