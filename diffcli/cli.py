@@ -28,7 +28,7 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--at",
             "at",
-            required=True,
+            default=None,
             metavar="POINT",
             help="Values of the variables: x=1,y=[1,2] or a bare number for one variable.",
         ),
@@ -155,11 +155,66 @@ def main() -> None:
     metavar="K",
     help="K-th derivative (one scalar variable).",
 )
+@click.option("--over", metavar="X=A:B:N", help="f' at N points from A to B (one scalar variable).")
+@click.option(
+    "--values",
+    "values_file",
+    metavar="FILE",
+    help="With --over: every point's values (.csv, .npy).",
+)
+@click.option("--plot", "plot_file", metavar="FILE.png", help="With --over: f, f' and the errors.")
 @_shared_options
 @_reported
-def grad(expression: str | None, order: int, **raw: Any) -> None:
+def grad(
+    expression: str | None,
+    order: int,
+    over: str | None,
+    values_file: str | None,
+    plot_file: str | None,
+    **raw: Any,
+) -> None:
     """Gradient of a scalar EXPR at the point, by every method, against the exact value."""
+    if over is not None:
+        _grid(expression, over, values_file, plot_file, raw)
+    if values_file or plot_file:
+        from diffcli.errors import OptionError
+
+        raise OptionError("--values and --plot go with --over")
     _compare_and_print("grad", expression, raw, order=order)
+
+
+def _grid(
+    expression: str | None,
+    over: str,
+    values_file: str | None,
+    plot_file: str | None,
+    raw: dict[str, Any],
+) -> None:
+    from diffcli.errors import OptionError
+    from diffcli.grid import run_grid
+    from diffcli.options import Options
+
+    if expression is None or raw.get("python"):
+        raise OptionError("--over needs an expression")
+    at = raw.pop("at")
+    output_format = raw.pop("output_format")
+    for unused in ("full", "python", "traceback"):
+        raw.pop(unused)
+    options = Options.from_raw(command="grad", **raw)
+    result = run_grid(expression, over, at or None, options, keep=bool(values_file or plot_file))
+    if values_file:
+        result.save_values(values_file)
+    if plot_file:
+        from diffcli.render.grid_table import save_plot
+
+        save_plot(result, plot_file)
+    if output_format == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, allow_nan=False))
+    else:
+        from diffcli.render.grid_table import grid_table
+
+        _console().print(grid_table(result))
+    sys.exit(result.exit_code)
 
 
 @main.command()
@@ -195,6 +250,8 @@ def _compare_and_print(
     from diffcli.options import Options
 
     at = raw.pop("at")
+    if at is None:
+        raise OptionError("Missing option '--at': the point, such as --at x=1.0")
     output_format = raw.pop("output_format")
     full = raw.pop("full")
     python = raw.pop("python")

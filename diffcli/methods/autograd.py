@@ -134,6 +134,27 @@ def output_shape(problem: Problem) -> tuple[int, ...]:
         ) from None
 
 
+def grid_gradient(
+    problem: Problem, name: str, xs: np.ndarray, device_name: str, dtype_name: str
+) -> np.ndarray:
+    """df/dx at every point of xs at once: torch.func.vmap of torch.func.grad, on the device."""
+    import torch.func
+
+    device = resolve_device(device_name)
+    dtype = DTYPES[dtype_name]
+    backend = TorchBackend(device, dtype)
+    leaves = {
+        key: torch.tensor(value.floats(), dtype=dtype, device=device).reshape(value.shape)
+        for key, value in problem.point.items()
+    }
+
+    def scalar(x: torch.Tensor) -> torch.Tensor:
+        return _output(problem, {**leaves, name: x}, backend)
+
+    points = torch.as_tensor(xs, dtype=dtype, device=device)
+    return _to_numpy(torch.func.vmap(torch.func.grad(scalar))(points))
+
+
 def call_rows(problem: Problem, values: dict[str, np.ndarray]) -> np.ndarray:
     """The --python function at each row of a batch (a Python loop: control flow may differ
     from row to row), for finite differences."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from diffcli.errors import DiffcliError
 
@@ -53,8 +53,8 @@ def text_plot(study: StepStudy, width: int = 64, height: int = 18) -> str:
     return "\n".join(lines)
 
 
-def save_png(study: StepStudy, path: str) -> None:
-    """The same picture with matplotlib (the optional extra `diffcli[plot]`)."""
+def pyplot() -> Any:
+    """matplotlib.pyplot without a display, or a clear error when the extra is missing."""
     try:
         import matplotlib
 
@@ -64,6 +64,12 @@ def save_png(study: StepStudy, path: str) -> None:
         raise DiffcliError(
             "--plot needs matplotlib, an optional extra: pip install 'diffcli[plot]'"
         ) from None
+    return plt
+
+
+def save_png(study: StepStudy, path: str) -> None:
+    """The same picture with matplotlib (the optional extra `diffcli[plot]`)."""
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(7, 4.5))
     floor = 10.0**_LOWEST
     for sweep in study.sweeps:

@@ -52,7 +52,7 @@ def heading(command: str, text: str, point: dict[str, Any], note: str = "") -> T
     line = Text()
     line.append(f"{command} ", style="bold")
     line.append(text, style="bold cyan")
-    line.append(f"  at {shown}{note}")
+    line.append(f"  at {shown}{note}" if shown else note)
     return line
 
 

@@ -1,0 +1,352 @@
+"""f' over a whole interval: --over x=A:B:N, by all three methods, vectorised and in chunks.
+
+- symbolic: SymPy's derivative evaluated on arrays of points by walking its tree with
+  NumPy (derived once, no code generated);
+- numeric: the stencil on arrays, f evaluated at every shifted point at once;
+- autograd: torch.func.vmap of torch.func.grad over the points, on the chosen device;
+- the reference: the same derivative in long double (about 19 digits on x86), itself
+  checked at a few points against mpmath at 40 digits.
+Points are taken a chunk at a time, so memory stays bounded for any N.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from diffcli.errors import OptionError
+from diffcli.options import Options
+from diffcli.problem import Problem, build_problem
+
+CHUNK = 1 << 20
+MAX_POINTS = 10**9
+_OVER = re.compile(r"^\s*([A-Za-z]\w*)\s*=\s*([^:]+):([^:]+):\s*(\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class Over:
+    name: str
+    lo: float
+    hi: float
+    n: int
+
+    def chunks(self) -> Any:
+        for start in range(0, self.n, CHUNK):
+            index = np.arange(start, min(self.n, start + CHUNK), dtype=np.float64)
+            span = (self.hi - self.lo) / (self.n - 1) if self.n > 1 else 0.0
+            yield self.lo + index * span
+
+
+def parse_over(text: str) -> Over:
+    match = _OVER.match(text)
+    if not match:
+        raise OptionError(f"--over {text}: expected NAME=A:B:N, e.g. x=-3:3:1001")
+    name, lo, hi, n = match.groups()
+    try:
+        a, b = float(lo), float(hi)
+    except ValueError:
+        raise OptionError(f"--over {text}: A and B must be numbers") from None
+    count = int(n)
+    if not (math.isfinite(a) and math.isfinite(b)) or count < 2 or count > MAX_POINTS:
+        raise OptionError(f"--over {text}: A and B finite, and 2 <= N <= {MAX_POINTS:.0e}")
+    return Over(name, a, b, count)
+
+
+@dataclass
+class MethodSummary:
+    name: str
+    seconds: float = 0.0
+    abs_errors: list[np.ndarray] = field(default_factory=list)
+    rel_errors: list[np.ndarray] = field(default_factory=list)
+    worst: tuple[float, float] = (0.0, math.nan)  # (abs error, at x)
+    error: str | None = None
+    outside: int = 0  # points where the exact derivative is not finite (outside the domain)
+    details: dict[str, Any] = field(default_factory=dict)
+    rtol: float = 0.0
+    within: bool | None = None
+
+    def figures(self, n: int) -> dict[str, Any]:
+        if self.error or not self.abs_errors:
+            return {"ok": False, "error": self.error or "no points"}
+        absolute = np.concatenate(self.abs_errors)
+        relative = np.concatenate(self.rel_errors)
+        return {
+            "ok": True,
+            "max_abs_error": float(np.max(absolute)),
+            "median_abs_error": float(np.median(absolute)),
+            "max_rel_error": float(np.max(relative)),
+            "median_rel_error": float(np.median(relative)),
+            "worst_at": self.worst[1],
+            "seconds": self.seconds,
+            "points_per_second": n / self.seconds if self.seconds > 0 else math.inf,
+            "within_tolerance": self.within,
+            "rtol": self.rtol,
+            "points_outside_domain": self.outside,
+            **self.details,
+        }
+
+
+@dataclass
+class GridResult:
+    problem: Problem
+    over: Over
+    methods: dict[str, MethodSummary]
+    f_seconds: float
+    reference_check: float
+    notes: list[str]
+    values: dict[str, np.ndarray] | None = None
+
+    @property
+    def agree(self) -> bool:
+        return all(m.error is None and m.within for m in self.methods.values())
+
+    def save_values(self, path: str) -> None:
+        """Every point's values: .npy (a structured array) or .csv."""
+        from diffcli.errors import DiffcliError
+
+        assert self.values is not None
+        names = list(self.values)
+        if path.endswith(".npy"):
+            table = np.zeros(self.over.n, dtype=[(n, np.float64) for n in names])
+            for n in names:
+                table[n] = self.values[n]
+            np.save(path, table)
+        elif path.endswith(".csv"):
+            columns = np.column_stack([self.values[n] for n in names])
+            np.savetxt(
+                path, columns, delimiter=",", header=",".join(names), comments="", fmt="%.17g"
+            )
+        else:
+            raise DiffcliError(f"--values {path}: write a .csv or a .npy file")
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.agree else 1
+
+    def to_json(self) -> dict[str, Any]:
+        from diffcli.render.numbers import jsonable
+
+        return jsonable(
+            {
+                "command": "grad",
+                "expression": self.problem.text,
+                "over": {
+                    "name": self.over.name,
+                    "from": self.over.lo,
+                    "to": self.over.hi,
+                    "points": self.over.n,
+                },
+                "point": {
+                    n: v.nested() for n, v in self.problem.point.items() if n != self.over.name
+                },
+                "reference": {
+                    "source": "exact derivative in long double",
+                    "max_rel_error_vs_mpmath": self.reference_check,
+                },
+                "f_seconds": self.f_seconds,
+                "methods": {name: m.figures(self.over.n) for name, m in self.methods.items()},
+                "agree": self.agree,
+                "exit_code": self.exit_code,
+                "notes": self.notes,
+            }
+        )
+
+
+def run_grid(
+    expression: str, over_text: str, at: str | None, options: Options, keep: bool = False
+) -> GridResult:
+    """f' at every point of the grid by each requested method, summarised against the reference."""
+    from diffcli.comparison import default_tolerance
+    from diffcli.methods import symbolic
+
+    over = parse_over(over_text)
+    point = f"{at}, {over.name}={over.lo!r}" if at else f"{over.name}={over.lo!r}"
+    problem = build_problem(expression, point, [over.name], command="grad")
+    if problem.shape_of(over.name):
+        raise OptionError(f"--over {over.name}: the variable must be a scalar")
+    if options.scheme == "richardson":
+        raise OptionError("--over works with stencils and complex-step; richardson is per point")
+    derived = symbolic.derive(problem)
+    derivative = symbolic._without_stop_gradient(derived.derivatives[over.name].item())
+    x_symbol = derived.leaves[over.name]
+    fixed = {
+        symbol: float(value)
+        for name, v in problem.point.items()
+        if name != over.name
+        for symbol, value in zip(
+            np.ravel(np.asarray(derived.leaves[name], dtype=object)), v.floats()
+        )
+    }
+    runners = _runners(problem, over, options, derivative, x_symbol, fixed)
+    summaries = {name: MethodSummary(name) for name in options.methods}
+    kept: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "reference", *options.methods)}
+    for name in summaries:  # first use (imports, torch.func's set-up) is not the method's cost
+        try:
+            runners[name](np.array([over.lo, over.hi]))
+        except Exception as failure:
+            summaries[name].error = f"{type(failure).__name__}: {failure}".splitlines()[0]
+    _f_at(problem, over.name, np.array([over.lo, over.hi]))
+    f_seconds = 0.0
+    largest = 0.0  # max |f'| over the grid: the scale the tolerance is relative to
+    for xs in over.chunks():
+        start = time.perf_counter()
+        _f_at(problem, over.name, xs)
+        f_seconds += time.perf_counter() - start
+        reference = symbolic.array_values(
+            derivative, {**fixed, x_symbol: xs.astype(np.longdouble)}, np.longdouble
+        )
+        finite = np.abs(reference[np.isfinite(reference)])
+        largest = max(largest, float(np.max(finite, initial=0.0)))
+        reference = np.broadcast_to(reference, xs.shape)  # f' may not depend on x at all
+        if keep:
+            kept["x"].append(xs)
+            kept["reference"].append(reference.astype(np.float64))
+        for name, summary in summaries.items():
+            if summary.error:
+                continue
+            start = time.perf_counter()
+            try:
+                values = runners[name](xs)
+            except Exception as failure:  # one method failing must not hide the others
+                summary.error = f"{type(failure).__name__}: {failure}".splitlines()[0]
+                continue
+            summary.seconds += time.perf_counter() - start
+            _accumulate(summary, xs, values, reference)
+            if keep:
+                kept[name].append(np.broadcast_to(values, xs.shape))
+    for summary in summaries.values():
+        if summary.error is None:
+            rtol = (
+                options.rtol
+                if options.rtol is not None
+                else default_tolerance(summary.name, options, 1)
+            )
+            atol = options.atol if options.atol is not None else rtol
+            summary.rtol = rtol
+            summary.within = summary.worst[0] <= atol + rtol * largest
+    check = _check_reference(derivative, x_symbol, fixed, over)
+    notes = [
+        "reference: SymPy's derivative in long double; at 5 points its largest relative "
+        f"error against mpmath at 40 digits is {check:.1e}"
+    ]
+    outside = max((m.outside for m in summaries.values()), default=0)
+    if outside:
+        notes.append(
+            f"{outside:,} points where the exact derivative is not finite (outside the domain "
+            "or at a singularity) are left out of the errors"
+        )
+    values = {k: np.concatenate(v) for k, v in kept.items() if v} if keep else None
+    return GridResult(problem, over, summaries, f_seconds, check, notes, values)
+
+
+def _runners(
+    problem: Problem,
+    over: Over,
+    options: Options,
+    derivative: Any,
+    x_symbol: Any,
+    fixed: dict[Any, float],
+) -> dict[str, Any]:
+    from diffcli.methods import symbolic
+
+    def symbolic_values(xs: np.ndarray) -> np.ndarray:
+        return symbolic.array_values(derivative, {**fixed, x_symbol: xs}, np.float64)
+
+    return {
+        "symbolic": symbolic_values,
+        "numeric": lambda xs: _numeric(problem, over.name, xs, options),
+        "autograd": _autograd(problem, over.name, options),
+    }
+
+
+def _numeric(problem: Problem, name: str, xs: np.ndarray, options: Options) -> np.ndarray:
+    from diffcli.methods.numeric import DTYPES, SCHEMES, _weighted
+
+    dtype = DTYPES[options.dtype]
+    eps = float(np.finfo(dtype).eps)
+    work = xs.astype(dtype)
+    if options.scheme == "complex-step":
+        h = 1e-20 * np.maximum(np.abs(xs), 1.0)
+        shifted = work.astype(np.complex128 if dtype is np.float64 else np.complex64) + 1j * h
+        return (_f_at(problem, name, shifted).imag / h).astype(np.float64)
+    scheme = SCHEMES[options.scheme]
+    offsets, weights = _weighted(scheme, 1)
+    h = (
+        options.step
+        if options.step
+        else eps ** (1 / (scheme.accuracy + 1)) * np.maximum(np.abs(xs), 1.0)
+    )
+    h = ((work + h.astype(dtype)) - work).astype(np.float64) if np.ndim(h) else h
+    total = np.zeros_like(xs)
+    for offset, weight in zip(offsets, weights):
+        shifted = (work + (offset * h).astype(dtype)).astype(dtype)
+        total += weight * _f_at(problem, name, shifted).astype(np.float64)
+    return total / h
+
+
+def _f_at(problem: Problem, name: str, xs: np.ndarray) -> np.ndarray:
+    """f with the grid variable set to xs (float or complex), the others at the point."""
+    from diffcli.lang.evaluate import evaluate
+    from diffcli.methods.numeric import NumpyBackend, leaves
+
+    dtype = np.float64 if xs.dtype in (np.float64, np.complex128) else np.float32
+    values = leaves(problem, dtype)
+    values[name] = xs
+    with np.errstate(all="ignore"):
+        return np.asarray(evaluate(problem.expr, values, NumpyBackend(dtype)))
+
+
+def _autograd(problem: Problem, name: str, options: Options) -> Any:
+    from diffcli.methods.autograd import grid_gradient
+
+    return lambda xs: grid_gradient(problem, name, xs, options.device, options.dtype)
+
+
+def _accumulate(
+    summary: MethodSummary, xs: np.ndarray, values: np.ndarray, reference: np.ndarray
+) -> None:
+    """Errors at the points where the exact derivative is finite (the rest are counted out)."""
+    exact = np.broadcast_to(reference.astype(np.float64), xs.shape)
+    values = np.broadcast_to(values, xs.shape).astype(np.float64)
+    inside = np.isfinite(exact)
+    summary.outside += int(np.count_nonzero(~inside))
+    exact, values, xs = exact[inside], values[inside], xs[inside]
+    if not exact.size:
+        return
+    with np.errstate(invalid="ignore", divide="ignore"):
+        absolute = np.abs(values - exact)
+        absolute = np.where(np.isfinite(absolute), absolute, np.inf)
+        relative = absolute / np.maximum(np.abs(exact), 1e-300)
+    summary.abs_errors.append(absolute.astype(np.float32))
+    summary.rel_errors.append(np.minimum(relative, 1e30).astype(np.float32))
+    worst = int(np.argmax(absolute))
+    if absolute[worst] >= summary.worst[0]:
+        summary.worst = (float(absolute[worst]), float(xs[worst]))
+
+
+def _check_reference(derivative: Any, x_symbol: Any, fixed: dict[Any, float], over: Over) -> float:
+    """The long-double reference against mpmath at 40 digits, at 5 points of the grid."""
+    import sympy as sp
+
+    from diffcli.methods import symbolic
+
+    xs = np.linspace(over.lo, over.hi, 5)
+    approx = symbolic.array_values(
+        derivative, {**fixed, x_symbol: xs.astype(np.longdouble)}, np.longdouble
+    )
+    worst = 0.0
+    for x, value in zip(xs, np.broadcast_to(approx, xs.shape)):
+        subs = {x_symbol: sp.Float(float(x), 40), **{s: sp.Float(v, 40) for s, v in fixed.items()}}
+        try:
+            exact, problem = symbolic.to_float(derivative.evalf(40, subs=subs))
+        except (ArithmeticError, ValueError):  # outside the domain at this point
+            continue
+        if problem or exact == 0:
+            continue
+        worst = max(worst, abs(float(value) - exact) / abs(exact))
+    return worst

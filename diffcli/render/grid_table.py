@@ -1,0 +1,112 @@
+"""The grid's summary: each method's errors over the interval, and its speed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from diffcli.render.numbers import number, short
+from diffcli.render.table import heading
+
+if TYPE_CHECKING:
+    from diffcli.grid import GridResult
+
+
+def grid_table(result: GridResult) -> Group:
+    over = result.over
+    others = {k: v for k, v in result.problem.point.items() if k != over.name}
+    title = heading(
+        "grad",
+        result.problem.text,
+        others,
+        f"  over {over.name} in [{over.lo:g}, {over.hi:g}], {over.n:,} points",
+    )
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for column in (
+        "method",
+        "max abs",
+        "median abs",
+        "max rel",
+        "median rel",
+        "worst at",
+        "points/s",
+        "time",
+    ):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for name, summary in result.methods.items():
+        figures = summary.figures(over.n)
+        if not figures["ok"]:
+            table.add_row(name, Text(figures["error"], style="red"), "", "", "", "", "", "")
+            continue
+        style = "" if figures["within_tolerance"] else "red"
+        table.add_row(
+            name,
+            Text(short(figures["max_abs_error"]), style=style),
+            short(figures["median_abs_error"]),
+            short(figures["max_rel_error"]),
+            short(figures["median_rel_error"]),
+            number(figures["worst_at"], 6),
+            f"{figures['points_per_second']:.3g}",
+            f"{figures['seconds'] * 1e3:.1f} ms",
+        )
+    f_rate = over.n / result.f_seconds if result.f_seconds else float("inf")
+    parts: list[Any] = [title, table]
+    parts.append(
+        Text(
+            f"  f itself with NumPy: {result.f_seconds * 1e3:.1f} ms ({f_rate:.3g} points/s)",
+            style="dim",
+        )
+    )
+    mark = "✓ agree" if result.agree else "✗ disagree"
+    parts.append(
+        Text(
+            f"{mark}  (exit {result.exit_code})", style="bold green" if result.agree else "bold red"
+        )
+    )
+    parts.extend(Text(f"  note: {note}", style="dim") for note in result.notes)
+    return Group(*parts)
+
+
+def save_plot(result: GridResult, path: str) -> None:
+    """f, the three f' curves, and their errors (log scale), with matplotlib."""
+    import numpy as np
+
+    from diffcli.errors import DiffcliError
+    from diffcli.render.plot import pyplot
+
+    assert result.values is not None
+    plt = pyplot()
+    values = result.values
+    step = max(1, result.over.n // 5000)
+    x = values["x"][::step]
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    f = _f_values(result, x)
+    top.plot(x, f, color="black", label="f", linewidth=1)
+    for name in result.methods:
+        if name in values:
+            top.plot(x, values[name][::step], label=f"f' {name}", linewidth=1)
+            with np.errstate(all="ignore"):
+                error = np.abs(values[name][::step] - values["reference"][::step])
+            bottom.semilogy(x, np.maximum(error, 1e-18), label=name, linewidth=0.8)
+    top.legend(fontsize="small")
+    top.set_title(f"{result.problem.text} over {result.over.name}")
+    bottom.set_ylabel("abs error")
+    bottom.set_xlabel(result.over.name)
+    bottom.legend(fontsize="small")
+    figure.tight_layout()
+    try:
+        figure.savefig(path, dpi=120)
+    except OSError as problem:
+        raise DiffcliError(f"--plot {path}: {problem.strerror or problem}") from None
+    finally:
+        plt.close(figure)
+
+
+def _f_values(result: GridResult, x: Any) -> Any:
+    from diffcli.grid import _f_at
+
+    return _f_at(result.problem, result.over.name, x)
