@@ -195,14 +195,16 @@ def run_grid(
     largest = 0.0  # max |f'| over the grid: the scale the tolerance is relative to
     for xs in over.chunks():
         start = time.perf_counter()
-        _f_at(problem, over.name, xs)
+        f = np.broadcast_to(_f_at(problem, over.name, xs), xs.shape)
         f_seconds += time.perf_counter() - start
         reference = symbolic.array_values(
             derivative, {**fixed, x_symbol: xs.astype(np.longdouble)}, np.longdouble
         )
         finite = np.abs(reference[np.isfinite(reference)])
         largest = max(largest, float(np.max(finite, initial=0.0)))
-        reference = np.broadcast_to(reference, xs.shape)  # f' may not depend on x at all
+        # f' may not depend on x at all; and where f itself is not finite (log(x) for x < 0,
+        # whose derivative 1/x is), there is nothing to differentiate
+        reference = np.where(np.isfinite(f), np.broadcast_to(reference, xs.shape), np.nan)
         if keep:
             kept["x"].append(xs)
             kept["reference"].append(reference.astype(np.float64))
@@ -237,8 +239,8 @@ def run_grid(
     outside = max((m.outside for m in summaries.values()), default=0)
     if outside:
         notes.append(
-            f"{outside:,} points where the exact derivative is not finite (outside the domain "
-            "or at a singularity) are left out of the errors"
+            f"{outside:,} points where f or its exact derivative is not finite (outside the "
+            "domain, or at a singularity) are left out of the errors"
         )
     values = {k: np.concatenate(v) for k, v in kept.items() if v} if keep else None
     return GridResult(problem, over, summaries, f_seconds, check, notes, values)
@@ -252,10 +254,17 @@ def _runners(
     x_symbol: Any,
     fixed: dict[Any, float],
 ) -> dict[str, Any]:
+    import sympy as sp
+
     from diffcli.methods import symbolic
 
+    shared, (reduced,) = sp.cse(derivative)  # f' repeats f's pieces: evaluate each once
+
     def symbolic_values(xs: np.ndarray) -> np.ndarray:
-        return symbolic.array_values(derivative, {**fixed, x_symbol: xs}, np.float64)
+        values: dict[Any, Any] = {**fixed, x_symbol: xs}
+        for symbol, piece in shared:
+            values[symbol] = symbolic.array_values(piece, values, np.float64)
+        return symbolic.array_values(reduced, values, np.float64)
 
     return {
         "symbolic": symbolic_values,

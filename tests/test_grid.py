@@ -1,0 +1,68 @@
+"""grad --over: f' over an interval, agreeing with the per-point comparison."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import diffcli
+from diffcli.grid import parse_over, run_grid
+from diffcli.options import Options
+
+EXPRESSION = "sin(x)*exp(x)/(1 + x**2)"
+
+
+def test_grid_agrees_with_the_per_point_loop():
+    result = run_grid(EXPRESSION, "x=-3:3:7", None, Options(), keep=True)
+    assert result.agree
+    for i, x in enumerate(result.values["x"]):
+        single = diffcli.compare(EXPRESSION, at={"x": float(x)})
+        exact = float(single.reference.value["x"])
+        assert result.values["reference"][i] == pytest.approx(exact, rel=1e-15, abs=1e-15)
+        for name in ("symbolic", "autograd"):
+            assert result.values[name][i] == pytest.approx(
+                float(single.methods[name].value["x"]), rel=1e-13
+            )
+        assert result.values["numeric"][i] == pytest.approx(exact, rel=1e-8, abs=1e-9)
+
+
+def test_other_variables_come_from_at_and_summary_json():
+    result = run_grid("x*y + y**2", "x=0:1:101", "y=2", Options())
+    record = result.to_json()
+    assert record["over"] == {"name": "x", "from": 0.0, "to": 1.0, "points": 101}
+    assert record["point"] == {"y": 2.0}
+    for method in record["methods"].values():
+        assert method["ok"] and method["max_abs_error"] <= 1e-8 and method["points_per_second"] > 0
+
+
+def test_points_outside_the_domain_are_counted_out():
+    result = run_grid("log(x)", "x=-1:1:201", None, Options())
+    assert any("left out" in note for note in result.notes)
+    assert result.methods["symbolic"].outside >= 100
+
+
+@pytest.mark.parametrize("text", ["x", "x=1:2", "x=a:2:10", "x=0:1:1", "1x=0:1:10"])
+def test_bad_over_is_refused(text):
+    with pytest.raises(diffcli.DiffcliError, match="--over"):
+        parse_over(text)
+
+
+def test_cli_values_plot_json(cli, tmp_path):
+    values = tmp_path / "v.csv"
+    plot = tmp_path / "p.png"
+    result = cli(
+        "grad", "tanh(x)", "--over", "x=-5:5:201", "--values", str(values), "--plot", str(plot)
+    )
+    assert result.exit_code == 0, result.output
+    table = np.loadtxt(values, delimiter=",", skiprows=1)
+    assert table.shape == (201, 5)
+    np.testing.assert_allclose(table[:, 1], 1 / np.cosh(table[:, 0]) ** 2, rtol=1e-14)
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    npy = tmp_path / "v.npy"
+    assert cli("grad", "x**2", "--over", "x=0:1:11", "--values", str(npy)).exit_code == 0
+    assert list(np.load(npy)["reference"]) == pytest.approx(list(2 * np.linspace(0, 1, 11)))
+    record = json.loads(cli("grad", "x**2", "--over", "x=0:1:11", "--format", "json").stdout)
+    assert record["agree"] is True and set(record["methods"]) == {"symbolic", "numeric", "autograd"}
+    assert cli("grad", "x**2", "--at", "1", "--plot", str(plot)).exit_code == 2
