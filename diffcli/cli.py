@@ -259,12 +259,22 @@ def _compare_and_print(
     if (expression is None) == (python is None):
         raise OptionError("give an expression, or --python FILE:FUNC (one of the two)")
     options = Options.from_raw(command=command, **raw, **extra)
+    if "autograd" in options.methods:
+        _import_torch_meanwhile()
     if python is not None:
         comparison = compare_python(python, at, options)
     else:
         comparison = compare_with(expression, at, options)
     _emit(comparison, output_format, full)
     sys.exit(comparison.exit_code)
+
+
+def _import_torch_meanwhile() -> None:
+    """Start importing torch in a thread while SymPy parses and differentiates: the two
+    imports overlap (torch's native libraries load outside the GIL)."""
+    import threading
+
+    threading.Thread(target=__import__, args=("torch",), daemon=True).start()
 
 
 def _emit(comparison: Any, output_format: str, full: bool) -> None:
