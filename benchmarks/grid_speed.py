@@ -4,7 +4,8 @@ Run: python benchmarks/grid_speed.py [--device cuda] [--points 1000000]
 
 The cheap-gradient principle: a gradient need not cost more than a few evaluations of f.
 Each method's time at 10^6 points (best of 3 runs) is compared with NumPy evaluating f on
-the same points (best of 3, same run); then 10^7 points run in a child process whose peak memory (ru_maxrss) is read.
+the same points (best of 3, same run); then 10^7 points run in a child process whose peak
+memory (ru_maxrss) is read.
 Targets (issue 6): each method <= 4x f's time; 10^7 points with peak memory <= 1.5 GB.
 """
 

@@ -245,9 +245,11 @@ def hessian(expression: str | None, **raw: Any) -> None:
 def _compare_and_print(
     command: str, expression: str | None, raw: dict[str, Any], **extra: Any
 ) -> None:
-    from diffcli.api import compare_python, compare_with
+    from diffcli.api import compare_python
+    from diffcli.comparison import run
     from diffcli.errors import OptionError
     from diffcli.options import Options
+    from diffcli.problem import build_problem
 
     at = raw.pop("at")
     if at is None:
@@ -259,12 +261,13 @@ def _compare_and_print(
     if (expression is None) == (python is None):
         raise OptionError("give an expression, or --python FILE:FUNC (one of the two)")
     options = Options.from_raw(command=command, **raw, **extra)
-    if "autograd" in options.methods:
-        _import_torch_meanwhile()
     if python is not None:
         comparison = compare_python(python, at, options)
     else:
-        comparison = compare_with(expression, at, options)
+        problem = build_problem(expression, at, options.wrt, options.order, command)
+        if "autograd" in options.methods:  # input is good: torch will be needed
+            _import_torch_meanwhile()
+        comparison = run(problem, options)
     _emit(comparison, output_format, full)
     sys.exit(comparison.exit_code)
 
