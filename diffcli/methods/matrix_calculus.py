@@ -19,6 +19,7 @@ from sympy.tensor.array.array_derivatives import ArrayDerivative
 
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
+from diffcli.lang.point import component_names
 from diffcli.methods import HESSIAN
 from diffcli.problem import Problem
 
@@ -170,16 +171,16 @@ def closed_forms(problem: Problem, entrywise: dict[str, np.ndarray], layout: str
         return {}
     shapes = tuple((name, value.shape) for name, value in problem.point.items())
     forms = _forms(problem.expr, shapes, problem.wrt, problem.command, layout)
-    values = {
-        _symbol(name, value.shape).expr: _numeric_value(value.floats(), value.shape)
-        for name, value in problem.point.items()
-    }
+    values: dict[Any, float] = {}
+    for name, value in problem.point.items():
+        symbols = [sp.Symbol(n, real=True) for n in component_names(name, value.shape)]
+        values.update(zip(symbols, value.floats()))
     shown: dict[str, str] = {}
-    for key, form in forms.items():
+    for key, (form, entries) in forms.items():
         expected = entrywise[key]
         if problem.output_shape and layout == "denominator" and key != HESSIAN:
             expected = expected.T
-        if _matches(form, values, expected):
+        if _matches(entries, values, expected):
             shown[key] = display(form)
     return shown
 
@@ -201,20 +202,43 @@ def _forms(
         return {}
     if function.expr is None:
         return {}
+    candidates: dict[str, Any] = {}
     if command == "hessian":
-        form = _hessian(leaves, function, wrt)
-        return {HESSIAN: form} if form is not None else {}
-    forms: dict[str, Any] = {}
-    for name in wrt:
+        candidates[HESSIAN] = _hessian(leaves, function, wrt)
+    for name in wrt if command != "hessian" else ():
         ndim = leaves[name].ndim
         if not ndim or function.ndim + ndim > 2:
             continue  # scalars, and 3- or 4-axis arrays: no matrix to show
         form = _derivative(function.expr, leaves[name].expr)
         if form is not None and function.ndim and ndim == 1 and layout == "numerator":
             form = form.T
-        if form is not None:
-            forms[name] = form
+        candidates[name] = form
+    components = {leaves[name].expr: _components(name, shape) for name, shape in shapes if shape}
+    forms: dict[str, tuple[Any, np.ndarray]] = {}
+    for key, form in candidates.items():
+        entries = _explicit(form, components) if form is not None else None
+        if entries is not None:
+            forms[key] = (form, entries)
     return forms
+
+
+def _components(name: str, shape: tuple[int, ...]) -> Any:
+    """A MatrixSymbol's entries as the real symbols x[0], A[0,1] the engines use."""
+    symbols = [sp.Symbol(n, real=True) for n in component_names(name, shape)]
+    rows, cols = shape[0], shape[1] if len(shape) == 2 else 1
+    return sp.ImmutableMatrix(rows, cols, symbols)
+
+
+def _explicit(form: Any, components: dict[Any, Any]) -> np.ndarray | None:
+    """The closed form written out entry by entry, so each point checks it in float64."""
+    try:  # SymPy cannot write out every matrix expression
+        explicit = form.subs(components).doit()
+        if isinstance(explicit, sp.MatrixExpr):
+            explicit = explicit.as_explicit()
+        matrix = explicit if isinstance(explicit, sp.MatrixBase) else sp.Matrix([[explicit]])
+        return np.array(matrix.tolist(), dtype=object)
+    except Exception:
+        return None
 
 
 def _hessian(leaves: dict[str, MatVal], function: MatVal, wrt: tuple[str, ...]) -> Any:
@@ -259,27 +283,13 @@ def display(form: Any) -> str:
     return re.sub(r"(\w+)\*\*\(-1\)", r"\1^-1", text)
 
 
-def _numeric_value(floats: list[float], shape: tuple[int, ...]) -> Any:
-    if not shape:
-        return sp.Float(floats[0])
-    rows = shape[0]
-    cols = shape[1] if len(shape) == 2 else 1
-    return sp.ImmutableMatrix(rows, cols, floats)
+def _matches(entries: np.ndarray, values: dict[Any, float], expected: np.ndarray) -> bool:
+    """The closed form's entries, in float64 at the point, equal the entrywise derivative."""
+    from diffcli.methods.symbolic import float64_value
 
-
-def _matches(form: Any, values: dict[Any, Any], expected: np.ndarray) -> bool:
-    try:  # any failure to evaluate the closed form means it is not shown
-        evaluated = form.subs(values).doit()
-        matrix = (
-            sp.Matrix(evaluated)
-            if isinstance(evaluated, sp.MatrixBase)
-            else sp.Matrix([[evaluated]])
-        )
-        if matrix.shape != _as_2d(expected.shape):
-            return False
-        numbers = np.array(matrix.tolist(), dtype=np.float64).reshape(expected.shape)
-    except Exception:
+    if entries.shape != _as_2d(expected.shape):
         return False
+    numbers = np.array([float64_value(e, values) for e in entries.ravel()]).reshape(expected.shape)
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     return bool(np.all(np.abs(numbers - expected) <= 1e-9 * scale))
 
