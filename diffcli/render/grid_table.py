@@ -75,8 +75,7 @@ def save_plot(result: GridResult, path: str) -> None:
     """f, the three f' curves, and their errors (log scale), with matplotlib."""
     import numpy as np
 
-    from diffcli.errors import DiffcliError
-    from diffcli.render.plot import pyplot
+    from diffcli.render.plot import pyplot, save_figure
 
     assert result.values is not None
     plt = pyplot()
@@ -97,13 +96,7 @@ def save_plot(result: GridResult, path: str) -> None:
     bottom.set_ylabel("abs error")
     bottom.set_xlabel(result.over.name)
     bottom.legend(fontsize="small")
-    figure.tight_layout()
-    try:
-        figure.savefig(path, dpi=120)
-    except OSError as problem:
-        raise DiffcliError(f"--plot {path}: {problem.strerror or problem}") from None
-    finally:
-        plt.close(figure)
+    save_figure(plt, figure, path)
 
 
 def _f_values(result: GridResult, x: Any) -> Any:

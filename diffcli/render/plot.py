@@ -80,6 +80,11 @@ def save_png(study: StepStudy, path: str) -> None:
     axes.set_title(f"d/d{', '.join(study.problem.wrt)} of {study.problem.text}  ({study.dtype})")
     axes.grid(True, which="major", alpha=0.3)
     axes.legend(fontsize="small")
+    save_figure(plt, figure, path)
+
+
+def save_figure(plt: Any, figure: Any, path: str) -> None:
+    """Write the figure (a clear error for a bad path) and free it."""
     figure.tight_layout()
     try:
         figure.savefig(path, dpi=120)
