@@ -2,4 +2,5 @@
 
 from diffcli.cli import main
 
-main()
+if __name__ == "__main__":  # batch workers are spawned: they import this module, and must not run
+    main()

@@ -116,6 +116,7 @@ class Defaults:
     dtype: str = "float64"
     rtol: float | None = None
     atol: float | None = None
+    timeout: float | None = 10.0
 
 
 def run_row(job: tuple[Row, Defaults]) -> dict[str, Any]:
@@ -163,6 +164,7 @@ def _run(row: Row, defaults: Defaults) -> dict[str, Any]:
         dtype=defaults.dtype,
         rtol=defaults.rtol,
         atol=defaults.atol,
+        timeout=defaults.timeout,
     )
     at = fields["at"] if isinstance(fields["at"], (str, dict)) else str(fields["at"])
     comparison = compare_with(expression, at, options)
@@ -232,8 +234,16 @@ def run_batch(rows: Iterable[Row], defaults: Defaults, jobs: int) -> Iterator[di
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # torch and fork do not mix
-    with context.Pool(jobs) as pool:
+    with context.Pool(jobs, initializer=_leave_interrupts_to_the_parent) as pool:
         yield from pool.imap(run_row, jobs_input, chunksize=8)
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C reaches every process of the terminal's group; only the parent should act
+    on it (flush, summarise, exit 130), so workers ignore it and are terminated."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass

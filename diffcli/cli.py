@@ -6,6 +6,7 @@ Heavy libraries (torch, SymPy, NumPy, rich) load inside the commands, so `--help
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -90,6 +91,14 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Autograd: reverse (a backward pass per output) or forward (a pass per input).",
         ),
         click.option("--full", is_flag=True, help="Print large results in full (JSON always is)."),
+        click.option(
+            "--timeout",
+            type=float,
+            default=10.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="Time SymPy may take; past it, the other methods still answer.",
+        ),
         click.option(
             "--python",
             metavar="FILE:FUNC",
@@ -636,6 +645,14 @@ def cost(expression: str, sizes: str, budget: float, output_format: str, traceba
 @click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True)
 @click.option("--rtol", type=float, metavar="R")
 @click.option("--atol", type=float, metavar="A")
+@click.option(
+    "--timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time SymPy may take on each row.",
+)
 @click.option("--traceback", is_flag=True, hidden=True)
 @_reported
 def batch(
@@ -651,10 +668,10 @@ def batch(
         raise DiffcliError("--jobs must be at least 1")
     fmt = output_format if output_format != "auto" else ("table" if sys.stdout.isatty() else "json")
     summary = Summary()
-    with _open_text(source) as stream:
+    with _open_text(source) as stream, _interrupt_between_records() as interrupted:
         records = run_batch(read_rows(stream, source), Defaults(**defaults), workers)
         if fmt == "table":
-            _batch_table(records, summary)
+            _batch_table(records, summary, interrupted)
         else:
             for i, record in enumerate(records):
                 tally(summary, record)
@@ -662,13 +679,38 @@ def batch(
                     click.echo(csv_line(record, header=i == 0), nl=False)
                 else:
                     click.echo(json.dumps(record, allow_nan=False))
+                if interrupted.is_set():
+                    break
+    if interrupted.is_set():
+        done = sum(summary.counts.values())
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items()))
+        click.echo(
+            f"diffcli: interrupted after {done} rows ({counts or 'none finished'})", err=True
+        )
+        sys.exit(130)
     sys.exit(summary.exit_code)
+
+
+@contextlib.contextmanager
+def _interrupt_between_records() -> Any:
+    """Ctrl-C sets a flag that the loop reads after each record: every record written is
+    whole, then the summary so far, and exit 130."""
+    import signal
+    import threading
+
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.set())
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _open_text(path: str) -> Any:
     """The batch file (or standard input for -), read lazily, row by row."""
-    import contextlib
-
     from diffcli.batch import BatchFileError
 
     if path == "-":
@@ -679,7 +721,7 @@ def _open_text(path: str) -> Any:
         raise BatchFileError(f"{path}: {problem.strerror}") from None
 
 
-def _batch_table(records: Any, summary: Any) -> None:
+def _batch_table(records: Any, summary: Any, interrupted: Any) -> None:
     from rich.progress import Progress
     from rich.table import Table
 
@@ -690,6 +732,8 @@ def _batch_table(records: Any, summary: Any) -> None:
         for record in records:
             tally(summary, record)
             progress.advance(task)
+            if interrupted.is_set():
+                break
     console = _console()
     counts = Table(title="batch summary", title_justify="left")
     for column in ("agree", "disagree", "not differentiable", "failed", "rows"):

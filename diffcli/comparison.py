@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from diffcli.deadline import TimedOut, deadline
 from diffcli.errors import DiffcliError, OptionError
 from diffcli.lang.expr import Call, walk
 from diffcli.lang.ops import KINKS
@@ -164,7 +165,7 @@ def run(problem: Problem, options: Options) -> Comparison:
     notes: list[str] = []
     scale, finite = _function_scale(problem)
     reference, symbolic_outcome, symbolic_seconds, symbolic_error, symbolic = _exact(
-        problem, check_domain=not finite
+        problem, check_domain=not finite, timeout=options.timeout
     )
     results: dict[str, MethodResult] = {}
     for name in options.methods:
@@ -209,7 +210,7 @@ NOT_SYMBOLIC = "does not apply: --python runs Python code, which SymPy cannot di
 
 
 def _exact(
-    problem: Problem, check_domain: bool
+    problem: Problem, check_domain: bool, timeout: float | None = None
 ) -> tuple[Reference, Outcome | None, float, str | None, Any]:
     """The symbolic method and the reference share one SymPy derivation.
 
@@ -222,17 +223,20 @@ def _exact(
         return Reference(None, None), None, 0.0, NOT_SYMBOLIC, None
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), deadline(timeout):
             warnings.simplefilter("ignore")
             outcome, derived = symbolic.differentiate(problem)
+            values, problems = symbolic.reference(derived)
+            outside = symbolic.domain_problem(derived) if check_domain else None
     except DiffcliError:
         raise
+    except TimedOut:
+        message = f"timed out after {timeout:g} s (--timeout); the other methods still answer"
+        return Reference(None, None), None, time.perf_counter() - start, message, None
     except Exception as failure:  # SymPy cannot do it: the other methods still answer
         seconds = time.perf_counter() - start
         return Reference(None, None), None, seconds, _one_line(failure), None
     seconds = time.perf_counter() - start
-    values, problems = symbolic.reference(derived)
-    outside = symbolic.domain_problem(derived) if check_domain else None
     if outside:
         problems.insert(0, outside)
     return Reference("exact", values, problems), outcome, seconds, None, derived

@@ -34,6 +34,7 @@ class Options:
     atol: float | None = None
     layout: str = "numerator"
     mode: str = "reverse"
+    timeout: float | None = 10.0  # seconds SymPy may take per comparison
 
     def __post_init__(self) -> None:
         _one_of("command", self.command, COMMANDS)
@@ -52,6 +53,8 @@ class Options:
             raise OptionError("--order above 1 uses reverse mode; drop --mode forward")
         if self.step is not None and not (math.isfinite(self.step) and self.step > 0):
             raise OptionError(f"--step must be a positive number, got {self.step}")
+        if self.timeout is not None and not (math.isfinite(self.timeout) and self.timeout > 0):
+            raise OptionError(f"--timeout must be a positive number of seconds, got {self.timeout}")
         for flag, value in (("--rtol", self.rtol), ("--atol", self.atol)):
             if value is not None and not (math.isfinite(value) and value >= 0):
                 raise OptionError(f"{flag} must be a number >= 0, got {value}")

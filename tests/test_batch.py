@@ -117,3 +117,34 @@ def test_the_example_batch_covers_every_command(cli):
     assert commands == {"grad", "jacobian", "hessian", "check"}
     _, out = records(cli, str(example), "--jobs", "1")
     assert len(out) == 12 and all(r.get("status") != "failed" for r in out)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_flushes_finished_records_and_exits_130(tmp_path, jobs):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "long.csv"
+    path.write_text("expr,at\n" + "sin(x)*exp(x),1\n" * 20000)
+    with subprocess.Popen(
+        [sys.executable, "-m", "diffcli", "batch", str(path), "--format", "json", "--jobs", jobs],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own, as a terminal's Ctrl-C reaches
+    ) as process:
+        first = process.stdout.readline()  # records are flowing
+        assert first.startswith("{"), process.stderr.read()
+        time.sleep(0.5)
+        os.killpg(process.pid, signal.SIGINT)
+        # read through the same file object: communicate() would skip what readline buffered
+        out = first + process.stdout.read()
+        err = process.stderr.read()
+        process.wait(timeout=60)
+    assert process.returncode == 130, err
+    lines = out.splitlines()
+    assert all(json.loads(line)["status"] == "agree" for line in lines if line.strip())
+    assert "interrupted after" in err and "Traceback" not in err

@@ -211,7 +211,8 @@ def _summary(
 def _method_row(comparison: Comparison, result: MethodResult, full: bool) -> list[Any]:
     if not result.ok:
         style = "dim" if result.by_design else "red"
-        label = "n/a" if result.by_design else "failed"
+        timed_out = (result.error or "").startswith("timed out")
+        label = "n/a" if result.by_design else ("timed out" if timed_out else "failed")
         reason = Text(result.error or "", style=style)
         return [result.name, Text(label, style=style), "", "", "", _time(result.seconds), reason]
     style = "" if result.within or result.within is None else "red"
