@@ -100,6 +100,14 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Time SymPy may take; past it, the other methods still answer.",
         ),
         click.option(
+            "--max-length",
+            type=int,
+            default=10_000,
+            show_default=True,
+            metavar="N",
+            help="Longest expression accepted, in characters.",
+        ),
+        click.option(
             "--python",
             metavar="FILE:FUNC",
             help="Differentiate a Python function of torch tensors instead (this runs FILE).",
@@ -257,6 +265,7 @@ def _compare_and_print(
     from diffcli.api import compare_python
     from diffcli.comparison import run
     from diffcli.errors import OptionError
+    from diffcli.lang.parse import Limits
     from diffcli.options import Options
     from diffcli.problem import build_problem
 
@@ -273,7 +282,8 @@ def _compare_and_print(
     if python is not None:
         comparison = compare_python(python, at, options)
     else:
-        problem = build_problem(expression, at, options.wrt, options.order, command)
+        limits = Limits(max_length=options.max_length)
+        problem = build_problem(expression, at, options.wrt, options.order, command, limits)
         if "autograd" in options.methods:  # input is good: torch will be needed
             _import_torch_meanwhile()
         comparison = run(problem, options)

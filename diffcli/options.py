@@ -35,6 +35,7 @@ class Options:
     layout: str = "numerator"
     mode: str = "reverse"
     timeout: float | None = 10.0  # seconds SymPy may take per comparison
+    max_length: int = 10_000  # characters of an expression
 
     def __post_init__(self) -> None:
         _one_of("command", self.command, COMMANDS)
@@ -53,6 +54,8 @@ class Options:
             raise OptionError("--order above 1 uses reverse mode; drop --mode forward")
         if self.step is not None and not (math.isfinite(self.step) and self.step > 0):
             raise OptionError(f"--step must be a positive number, got {self.step}")
+        if self.max_length < 1:
+            raise OptionError(f"--max-length must be at least 1, got {self.max_length}")
         if self.timeout is not None and not (math.isfinite(self.timeout) and self.timeout > 0):
             raise OptionError(f"--timeout must be a positive number of seconds, got {self.timeout}")
         for flag, value in (("--rtol", self.rtol), ("--atol", self.atol)):

@@ -161,9 +161,7 @@ class _Builder:
     def build(self, node: ast.AST, depth: int) -> Expr:
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
-            raise self.fail(
-                f"the expression has more than {self.limits.max_nodes:,} parts (--max-nodes)", node
-            )
+            raise self.fail(f"the expression has more than {self.limits.max_nodes:,} parts", node)
         if depth > self.limits.max_depth:
             raise self.fail(
                 f"the expression is nested more than {self.limits.max_depth} levels deep", node
