@@ -25,7 +25,7 @@ class Limits:
     max_depth: int = 100
     max_nodes: int = 5_000
     max_exponent: float = 1e6
-    max_constant: float = 1e300
+    max_constant: float = 1.7976931348623157e308  # float64's largest
 
 
 DEFAULT_LIMITS = Limits()
@@ -183,7 +183,7 @@ class _Builder:
         literal = self.text[start:end].replace("_", "")
         exact = Fraction(literal) if not isinstance(value, int) else Fraction(value)
         if abs(exact) > self.limits.max_constant:
-            raise self.fail(f"the number {literal} is too large", node)
+            raise self.fail(f"the number {literal} is too large for float64", node)
         return Num(span=(start, end), value=exact, text=literal)
 
     def _Name(self, node: ast.Name, depth: int) -> Expr:

@@ -208,7 +208,8 @@ def domain_problem(result: Symbolic) -> str | None:
         exact = entry if isinstance(entry, sp.Basic) else sp.Float(float(entry))
         _, reason = to_float(_without_stop_gradient(exact).evalf(REFERENCE_DIGITS, subs=subs))
         if reason:
-            return f"outside the domain: the function is {reason} at this point"
+            kind = "overflow" if reason.startswith("too large") else "outside the domain"
+            return f"{kind}: the function is {reason} at this point"
     return None
 
 
@@ -225,7 +226,10 @@ def to_float(value: sp.Expr) -> tuple[float, str | None]:
         try:
             if imag != 0 and abs(float(imag)) > 0:
                 return math.nan, "complex"
-            return float(real), None
+            number = float(real)
+            if math.isinf(number):  # finite, but past float64's largest
+                return number, f"too large for float64 (about {sp.sstr(real.evalf(4))})"
+            return number, None
         except TypeError:
             pass
     return math.nan, f"not something SymPy can evaluate ({_short(value)})"
