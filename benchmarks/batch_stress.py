@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-GOOD = ["sin(x)*exp(x),x={a}", 'x**2*y + exp(x*y),"x={a},y={b}"', '2*dot(x, x),"x=[{a},1,2]"']
+GOOD = ["sin(x)*exp(x),x={a}", 'x**2*y + exp(x*y),"x={a},y={b}"', '"2*dot(x, x)","x=[{a},1,2]"']
 BAD = ["sni(x),x=1", "x*y,x=1", 'x,"x=[1,"', "lambda: 1,x=1"]
 
 
