@@ -98,3 +98,75 @@ def test_no_point_text_makes_a_traceback(cli_runner, at):
     assert result.exit_code in (0, 1, 2, 3), (at, result.output)
     if result.exception is not None:
         assert isinstance(result.exception, SystemExit), (at, repr(result.exception))
+
+
+FUNCTIONS = [
+    "sin",
+    "cos",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "tanh",
+    "relu",
+    "sigmoid",
+    "softplus",
+    "sum",
+    "mean",
+    "norm",
+    "softmax",
+    "logsumexp",
+    "stop_gradient",
+    "sni",
+    "dot",
+    "max",
+]
+OPERATORS = ["+", "-", "*", "/", "**", "@", "^", "//", "%", "<"]
+
+
+def grammar(depth: int) -> st.SearchStrategy[str]:
+    """Deep and wide expressions of (and near) the language: real functions, misspelt ones,
+    wrong arities, vectors, indexing, operators outside the language."""
+    leaf = st.sampled_from(
+        ["x", "y", "v", "A", "2", "0.5", "pi", "1e308", "-3", "[x, y]", "v[0]", "A.T"]
+    )
+    if depth == 0:
+        return leaf
+    sub = grammar(depth - 1)
+    return st.one_of(
+        leaf,
+        st.builds(
+            lambda f, args: f"{f}({', '.join(args)})",
+            st.sampled_from(FUNCTIONS),
+            st.lists(sub, min_size=1, max_size=3),
+        ),
+        st.builds(lambda a, o, b: f"({a}) {o} ({b})", sub, st.sampled_from(OPERATORS), sub),
+        st.builds(
+            lambda items: "[" + ", ".join(items) + "]", st.lists(sub, min_size=1, max_size=4)
+        ),
+        st.builds(lambda a, i: f"({a})[{i}]", sub, st.integers(-3, 3)),
+    )
+
+
+@settings(deadline=None, max_examples=_examples(60))
+@given(text=grammar(4))
+def test_grammar_generated_expressions_never_traceback(cli_runner, text):
+    result = cli_runner.invoke(
+        main,
+        [
+            "grad",
+            "--at",
+            "x=0.5,y=-1.5,v=[1,2],A=[[1,2],[3,4]]",
+            "--methods",
+            "numeric,autograd",
+            "--timeout",
+            "2",
+            "--",
+            text,
+        ],
+    )
+    assert result.exit_code in (0, 1, 2, 3), (text, result.output)
+    if result.exception is not None:
+        assert isinstance(result.exception, SystemExit), (text, repr(result.exception))
+    if result.exit_code == 2:
+        assert result.stderr.startswith(("diffcli: error:", "Usage:")), (text, result.stderr)
