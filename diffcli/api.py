@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from diffcli.comparison import Comparison, run
-from diffcli.lang.parse import Limits
 from diffcli.options import Options
 from diffcli.problem import build_problem, build_python_problem
 
@@ -50,8 +49,9 @@ def compare(
 
 def compare_with(expression: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
     """compare() for an Options object already built (the CLI and batch use this)."""
-    limits = Limits(max_length=options.max_length)
-    problem = build_problem(expression, at, options.wrt, options.order, options.command, limits)
+    problem = build_problem(
+        expression, at, options.wrt, options.order, options.command, options.limits()
+    )
     return run(problem, options)
 
 

@@ -108,6 +108,30 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Longest expression accepted, in characters.",
         ),
         click.option(
+            "--max-nodes",
+            type=int,
+            default=5_000,
+            show_default=True,
+            metavar="N",
+            help="Most parts an expression may have.",
+        ),
+        click.option(
+            "--max-depth",
+            type=int,
+            default=100,
+            show_default=True,
+            metavar="N",
+            help="Deepest nesting accepted.",
+        ),
+        click.option(
+            "--max-entries",
+            type=int,
+            default=100_000,
+            show_default=True,
+            metavar="N",
+            help="Most entries of one value in POINT.",
+        ),
+        click.option(
             "--python",
             metavar="FILE:FUNC",
             help="Differentiate a Python function of torch tensors instead (this runs FILE).",
@@ -265,7 +289,6 @@ def _compare_and_print(
     from diffcli.api import compare_python
     from diffcli.comparison import run
     from diffcli.errors import OptionError
-    from diffcli.lang.parse import Limits
     from diffcli.options import Options
     from diffcli.problem import build_problem
 
@@ -282,7 +305,7 @@ def _compare_and_print(
     if python is not None:
         comparison = compare_python(python, at, options)
     else:
-        limits = Limits(max_length=options.max_length)
+        limits = options.limits()
         problem = build_problem(expression, at, options.wrt, options.order, command, limits)
         if "autograd" in options.methods:  # input is good: torch will be needed
             _import_torch_meanwhile()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from diffcli.errors import OptionError
+from diffcli.lang.parse import Limits
 
 METHODS = ("symbolic", "numeric", "autograd")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -36,6 +37,18 @@ class Options:
     mode: str = "reverse"
     timeout: float | None = 10.0  # seconds SymPy may take per comparison
     max_length: int = 10_000  # characters of an expression
+    max_nodes: int = 5_000  # parts of an expression
+    max_depth: int = 100  # levels of nesting
+    max_entries: int = 100_000  # entries of one POINT value
+
+    def limits(self) -> Limits:
+        """The parser's limits, as these options set them."""
+        return Limits(
+            max_length=self.max_length,
+            max_nodes=self.max_nodes,
+            max_depth=self.max_depth,
+            max_entries=self.max_entries,
+        )
 
     def __post_init__(self) -> None:
         _one_of("command", self.command, COMMANDS)
@@ -54,8 +67,14 @@ class Options:
             raise OptionError("--order above 1 uses reverse mode; drop --mode forward")
         if self.step is not None and not (math.isfinite(self.step) and self.step > 0):
             raise OptionError(f"--step must be a positive number, got {self.step}")
-        if self.max_length < 1:
-            raise OptionError(f"--max-length must be at least 1, got {self.max_length}")
+        for flag, limit in (
+            ("--max-length", self.max_length),
+            ("--max-nodes", self.max_nodes),
+            ("--max-depth", self.max_depth),
+            ("--max-entries", self.max_entries),
+        ):
+            if limit < 1:
+                raise OptionError(f"{flag} must be at least 1, got {limit}")
         if self.timeout is not None and not (math.isfinite(self.timeout) and self.timeout > 0):
             raise OptionError(f"--timeout must be a positive number of seconds, got {self.timeout}")
         for flag, value in (("--rtol", self.rtol), ("--atol", self.atol)):

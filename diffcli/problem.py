@@ -62,7 +62,10 @@ def build_problem(
     """Parse and check everything the methods need, raising DiffcliError on bad input."""
     expr = parse(text, limits)
     variables = variables_of(expr)
-    point = parse_point(at, variables) if isinstance(at, str) else point_from_mapping(at)
+    if isinstance(at, str):
+        point = parse_point(at, variables, limits.max_entries)
+    else:
+        point = point_from_mapping(at)
     _check_point(point, variables, at)
     typed = infer_shapes(expr, {name: point[name].shape for name in variables}, text)
     chosen = _resolve_wrt(wrt, variables)

@@ -25,6 +25,7 @@ class Limits:
     max_depth: int = 100
     max_nodes: int = 5_000
     max_exponent: float = 1e6
+    max_entries: int = 100_000  # of one POINT value
     max_constant: float = 1.7976931348623157e308  # float64's largest
 
 
@@ -163,8 +164,9 @@ class _Builder:
         if self.nodes > self.limits.max_nodes:
             raise self.fail(f"the expression has more than {self.limits.max_nodes:,} parts", node)
         if depth > self.limits.max_depth:
+            levels = self.limits.max_depth
             raise self.fail(
-                f"the expression is nested more than {self.limits.max_depth} levels deep", node
+                f"the expression is nested more than {levels} levels (--max-depth)", node
             )
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is None:

@@ -61,7 +61,7 @@ def _indices(shape: Shape) -> Iterable[tuple[int, ...]]:
             yield (i, *rest)
 
 
-def parse_point(text: str, variables: list[str]) -> Point:
+def parse_point(text: str, variables: list[str], max_entries: int = MAX_ELEMENTS) -> Point:
     """Parse `x=1,y=[1,2]` (or a bare value when there is one variable) for these variables."""
     if not text.strip():
         raise PointError("the point is empty: give a value for each variable, e.g. x=1.0", text, 0)
@@ -71,7 +71,7 @@ def parse_point(text: str, variables: list[str]) -> Point:
         name, eq, value_text = part.partition("=")
         if not eq:
             if len(parts) == 1 and len(variables) == 1:
-                point[variables[0]] = _parse_value(part, text, start)
+                point[variables[0]] = _parse_value(part, text, start, max_entries)
                 continue
             hint = "name=value" if len(variables) != 1 else f"{variables[0]}={part.strip()}"
             raise PointError(f"expected name=value, e.g. {hint}", text, start, start + len(part))
@@ -81,7 +81,9 @@ def parse_point(text: str, variables: list[str]) -> Point:
             raise PointError(f"{name!r} is not a variable name", text, name_start)
         if name in point:
             raise PointError(f"{name} is given twice", text, name_start, name_start + len(name))
-        point[name] = _parse_value(value_text, text, start + len(name) + 1 + _lead(part))
+        point[name] = _parse_value(
+            value_text, text, start + len(name) + 1 + _lead(part), max_entries
+        )
     return point
 
 
@@ -104,7 +106,7 @@ def _split_top_level(text: str) -> Iterable[tuple[int, str]]:
     yield start, text[start:]
 
 
-def _parse_value(value_text: str, text: str, offset: int) -> Value:
+def _parse_value(value_text: str, text: str, offset: int, max_entries: int) -> Value:
     stripped = value_text.strip()
     offset += len(value_text) - len(value_text.lstrip())
     if not stripped:
@@ -121,15 +123,16 @@ def _parse_value(value_text: str, text: str, offset: int) -> Value:
             offset,
             offset + len(stripped),
         ) from None
-    reader = _ValueReader(stripped, text, offset)
+    reader = _ValueReader(stripped, text, offset, max_entries)
     return reader.value(tree)
 
 
 class _ValueReader:
-    def __init__(self, source: str, text: str, offset: int) -> None:
+    def __init__(self, source: str, text: str, offset: int, max_entries: int) -> None:
         self.source = source
         self.text = text
         self.offset = offset
+        self.max_entries = max_entries
 
     def fail(self, message: str, node: ast.AST) -> PointError:
         start = self.offset + getattr(node, "col_offset", 0)
@@ -184,8 +187,11 @@ class _ValueReader:
         n = args[-1]
         if n.denominator != 1 or n < 1:
             raise self.fail(f"{name}: n must be a positive whole number", node.args[-1])
-        if n > MAX_ELEMENTS:
-            raise self.fail(f"{name}: {n} entries is more than the limit {MAX_ELEMENTS:,}", node)
+        if n > self.max_entries:
+            limit = f"{self.max_entries:,}"
+            raise self.fail(
+                f"{name}: {n} entries is more than the limit {limit} (--max-entries)", node
+            )
         count = int(n)
         if name == "arange":
             flat = [Fraction(i) for i in range(count)]
@@ -198,8 +204,11 @@ class _ValueReader:
 
 
 def _checked(value: Value, reader: _ValueReader, node: ast.AST) -> Value:
-    if value.size > MAX_ELEMENTS:
-        raise reader.fail(f"{value.size:,} entries is more than the limit {MAX_ELEMENTS:,}", node)
+    if value.size > reader.max_entries:
+        limit = f"{reader.max_entries:,}"
+        raise reader.fail(
+            f"{value.size:,} entries is more than the limit {limit} (--max-entries)", node
+        )
     return value
 
 
