@@ -595,8 +595,9 @@ def _run_inside(arguments: list[str]) -> int:
 @_reported
 def cost(expression: str, sizes: str, budget: float, output_format: str, traceback: bool) -> None:
     """Time and memory of each method as the vector grows, with fitted growth exponents."""
-    from diffcli.cost import METHODS, fmt_bytes, fmt_time, lesson, study
+    from diffcli.cost import METHODS, lesson, study
     from diffcli.errors import OptionError
+    from diffcli.render.numbers import size
 
     try:
         numbers = [int(part) for part in sizes.split(",") if part.strip()]
@@ -639,7 +640,7 @@ def cost(expression: str, sizes: str, budget: float, output_format: str, traceba
             table.add_column(name, justify="right")
         for i, n in enumerate(item.sizes):
             cells = [
-                f"{fmt_time(item.results[m][i])} / {fmt_bytes(item.results[m][i].memory)}"
+                f"{_cost_time(item.results[m][i])} / {size(item.results[m][i].memory)}"
                 for m in METHODS
             ]
             table.add_row(str(n), *cells)
@@ -788,3 +789,9 @@ def _batch_table(records: Any, summary: Any, interrupted: Any) -> None:
     console.print(slow)
     for row, why in summary.failures:
         console.print(f"  row {row}: {why}")
+
+
+def _cost_time(measurement: Any) -> str:
+    from diffcli.render.numbers import duration
+
+    return measurement.status if measurement.seconds is None else duration(measurement.seconds)

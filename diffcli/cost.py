@@ -188,22 +188,3 @@ def lesson(studies: list[CostStudy]) -> list[str]:
             "with as many outputs as inputs, forward and reverse cost alike"
         )
     return lines
-
-
-def fmt_time(measurement: Measurement) -> str:
-    value = measurement.seconds
-    if value is None:
-        return measurement.status
-    if value < 1e-3:
-        return f"{value * 1e6:.0f} µs"
-    return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.2f} s"
-
-
-def fmt_bytes(value: int | None) -> str:
-    if value is None:
-        return "-"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value} B"

@@ -23,7 +23,6 @@ from diffcli.problem import Problem, build_problem
 class Step:
     depth: int
     rule: str
-    target: str  # what is differentiated, in the language's syntax
     formula: str  # the rule as applied (plain text)
     latex: str
     result: Any = None  # the SymPy derivative, filled in when the step is done
@@ -141,7 +140,7 @@ class _Walker:
     def _open(self, depth: int, rule: str, node: Expr, formula: str) -> Step:
         import sympy as sp
 
-        step = Step(depth, rule, to_text(node), formula, "")
+        step = Step(depth, rule, formula, "")
         step.latex = f"\\frac{{d}}{{d{self.name}}}\\left({sp.latex(self.lowered[id(node)])}\\right)"
         self.steps.append(step)
         return step

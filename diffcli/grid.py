@@ -300,14 +300,13 @@ def _numeric(problem: Problem, name: str, xs: np.ndarray, options: Options) -> n
 
 def _f_at(problem: Problem, name: str, xs: np.ndarray) -> np.ndarray:
     """f with the grid variable set to xs (float or complex), the others at the point."""
-    from diffcli.lang.evaluate import evaluate
-    from diffcli.methods.numeric import NumpyBackend, leaves
+    from diffcli.methods.numeric import evaluate_at, leaves
 
     dtype = np.float64 if xs.dtype in (np.float64, np.complex128) else np.float32
     values = leaves(problem, dtype)
     values[name] = xs
     with np.errstate(all="ignore"):
-        return np.asarray(evaluate(problem.expr, values, NumpyBackend(dtype)))
+        return evaluate_at(problem, values, dtype)
 
 
 def _autograd(problem: Problem, name: str, options: Options) -> Any:

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-METHOD_NAMES = ("symbolic", "numeric", "autograd")
 HESSIAN = "hessian"  # the key of the N x N Hessian over the flattened wrt variables
 
 

@@ -215,10 +215,11 @@ def leaves(problem: Problem, dtype: type) -> dict[str, np.ndarray]:
 def value_at_point(problem: Problem, dtype: type = np.float64) -> np.ndarray:
     """f at the point, in the working dtype (shape: the output's)."""
     with np.errstate(all="ignore"):
-        return _evaluate_batch(problem, leaves(problem, dtype), dtype)[0]
+        return evaluate_at(problem, leaves(problem, dtype), dtype)[0]
 
 
-def _evaluate_batch(problem: Problem, values: dict[str, np.ndarray], dtype: type) -> np.ndarray:
+def evaluate_at(problem: Problem, values: dict[str, np.ndarray], dtype: type) -> np.ndarray:
+    """f at a batch of points (axis 0 of every value): the tree, or the --python function."""
     if problem.function is not None:
         from diffcli.methods.autograd import call_rows
 
@@ -280,7 +281,7 @@ class _Sampler:
             size = math.prod(shape)
             values[name] = points[:, start : start + size].reshape((count, *shape))
             start += size
-        out = _evaluate_batch(self.problem, values, self.dtype)
+        out = evaluate_at(self.problem, values, self.dtype)
         if out.shape[0] != count:  # nothing depended on the moved entries
             out = np.broadcast_to(out, (count, *out.shape[1:]))
         return out

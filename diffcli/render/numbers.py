@@ -31,6 +31,27 @@ def short(value: float | None) -> str:
     return f"{value:.2g}" if 1e-3 <= abs(value) < 1e4 else f"{value:.1e}"
 
 
+def duration(seconds: float) -> str:
+    """A time as people read it: 850 µs, 12.3 ms, 1.25 s."""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def size(count: int | None) -> str:
+    """A byte count in B, KiB, MiB or GiB ("-" when unknown)."""
+    if count is None:
+        return "-"
+    value = float(count)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
 def array(values: np.ndarray, digits: int = 17, limit: int = 8) -> str:
     """A vector or matrix in brackets; long ones shortened with an ellipsis."""
     if values.ndim == 0:

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from diffcli.methods import HESSIAN
-from diffcli.render.numbers import array, number, short
+from diffcli.render.numbers import array, duration, number, short
 
 if TYPE_CHECKING:
     from diffcli.comparison import Comparison, MethodResult
@@ -214,7 +214,7 @@ def _method_row(comparison: Comparison, result: MethodResult, full: bool) -> lis
         timed_out = (result.error or "").startswith("timed out")
         label = "n/a" if result.by_design else ("timed out" if timed_out else "failed")
         reason = Text(result.error or "", style=style)
-        return [result.name, Text(label, style=style), "", "", "", _time(result.seconds), reason]
+        return [result.name, Text(label, style=style), "", "", "", duration(result.seconds), reason]
     style = "" if result.within or result.within is None else "red"
     if result.by_design:
         style = "yellow"
@@ -226,7 +226,7 @@ def _method_row(comparison: Comparison, result: MethodResult, full: bool) -> lis
         short(result.abs_error),
         short(result.rel_error),
         "-" if digits is None else ("full" if digits >= 16.95 else f"{digits:.1f}"),
-        _time(result.seconds),
+        duration(result.seconds),
         _how(result),
     ]
 
@@ -263,14 +263,6 @@ def _hessian_lines(comparison: Comparison) -> list[Text]:
         return []
     values = ", ".join(number(v, 6) for v in summary.eigenvalues)
     return [Text(f"  eigenvalues of the exact H: [{values}] → {summary.definiteness}")]
-
-
-def _time(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"
 
 
 def _verdict(comparison: Comparison) -> Text:
