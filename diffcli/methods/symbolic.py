@@ -19,6 +19,7 @@ from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Call, Const, Expr, Num, Var, walk
 from diffcli.lang.point import component_names
 from diffcli.methods import HESSIAN, Outcome
+from diffcli.methods.partials import Partials
 from diffcli.problem import Problem
 
 REFERENCE_DIGITS = 40
@@ -156,13 +157,14 @@ def derive(problem: Problem) -> Symbolic:
     if problem.command == "hessian":
         return Symbolic(problem, leaves, function, {HESSIAN: _hessian(problem, leaves, function)})
     outputs = np.asarray(function, dtype=object)
+    partials = Partials()
     derivatives: dict[str, np.ndarray] = {}
     for name in problem.wrt:
         entries = np.ravel(np.asarray(leaves[name], dtype=object))
         grid = np.empty((*outputs.shape, entries.size), dtype=object)
         for out_index in np.ndindex(outputs.shape):
             for j, symbol in enumerate(entries):
-                grid[(*out_index, j)] = sp.diff(outputs[out_index], symbol, problem.order)
+                grid[(*out_index, j)] = partials.diff(outputs[out_index], symbol, problem.order)
         var_shape = () if problem.order > 1 else problem.shape_of(name)
         derivatives[name] = grid.reshape(outputs.shape + var_shape)
     return Symbolic(problem, leaves, function, derivatives)
@@ -172,10 +174,11 @@ def _hessian(problem: Problem, leaves: dict[str, Any], function: Any) -> np.ndar
     """Every second partial derivative over the flattened wrt variables (all N x N of them)."""
     flat = [s for name in problem.wrt for s in np.ravel(np.asarray(leaves[name], dtype=object))]
     grid = np.empty((len(flat), len(flat)), dtype=object)
+    partials = Partials()
     for i, si in enumerate(flat):
-        first = sp.diff(function, si)
+        first = partials.diff(function, si)
         for j, sj in enumerate(flat):
-            grid[i, j] = sp.diff(first, sj)
+            grid[i, j] = partials.diff(first, sj)
     return grid
 
 
