@@ -3,7 +3,8 @@
 Every input row gives exactly one output record, in input order: a row that cannot be
 run (bad syntax, a missing column, a bad point) becomes an error record with its row
 number and message, and the rest go on. Rows run in worker processes with --jobs N,
-streamed in order (Pool.imap), so the output starts before the file ends.
+streamed in order with a bounded number of rows in flight, so the output starts before
+the file ends and memory does not grow with it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from itertools import islice
+from typing import TYPE_CHECKING, Any, TextIO
 
 from diffcli.errors import DiffcliError
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
 
 COLUMNS = ("expr", "at", "command", "wrt", "order", "layout", "scheme", "expected", "answer")
 COMMANDS = ("grad", "jacobian", "hessian", "check")
@@ -226,7 +232,11 @@ def _error(row: Row, message: str) -> dict[str, Any]:
 
 
 def run_batch(rows: Iterable[Row], defaults: Defaults, jobs: int) -> Iterator[dict[str, Any]]:
-    """Records in input order; with jobs > 1, from that many worker processes."""
+    """Records in input order; with jobs > 1, from that many worker processes.
+
+    Pool.imap would read the whole file ahead into its task queue; here at most
+    IN_FLIGHT chunks per worker are out at a time, so memory stays flat for any file.
+    """
     jobs_input = ((row, defaults) for row in rows)
     if jobs <= 1:
         yield from map(run_row, jobs_input)
@@ -235,7 +245,27 @@ def run_batch(rows: Iterable[Row], defaults: Defaults, jobs: int) -> Iterator[di
 
     context = multiprocessing.get_context("spawn")  # torch and fork do not mix
     with context.Pool(jobs, initializer=_leave_interrupts_to_the_parent) as pool:
-        yield from pool.imap(run_row, jobs_input, chunksize=8)
+        pending: deque[AsyncResult[list[dict[str, Any]]]] = deque()
+        for chunk in _chunks(jobs_input, CHUNK_ROWS):
+            pending.append(pool.apply_async(_run_chunk, (chunk,)))
+            if len(pending) >= IN_FLIGHT * jobs:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+CHUNK_ROWS = 8  # rows sent to a worker at once: fewer round trips, still a smooth stream
+IN_FLIGHT = 4  # chunks per worker queued ahead, so no worker waits for the next one
+
+
+def _run_chunk(chunk: list[tuple[Row, Defaults]]) -> list[dict[str, Any]]:
+    return [run_row(job) for job in chunk]
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def _leave_interrupts_to_the_parent() -> None:

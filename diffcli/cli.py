@@ -97,7 +97,7 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
             default=10.0,
             show_default=True,
             metavar="SECONDS",
-            help="Time SymPy may take; past it, the other methods still answer.",
+            help="Time each method may take; past it, the other methods still answer.",
         ),
         click.option(
             "--max-length",
@@ -685,7 +685,7 @@ def cost(expression: str, sizes: str, budget: float, output_format: str, traceba
     default=10.0,
     show_default=True,
     metavar="SECONDS",
-    help="Time SymPy may take on each row.",
+    help="Time each method may take on each row.",
 )
 @click.option("--traceback", is_flag=True, hidden=True)
 @_reported

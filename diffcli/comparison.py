@@ -12,6 +12,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -172,7 +173,7 @@ def run(problem: Problem, options: Options) -> Comparison:
         if name == "symbolic":
             results[name] = _result(name, symbolic_outcome, symbolic_seconds, symbolic_error)
         else:
-            results[name] = _timed(name, _method(name, problem, options), notes)
+            results[name] = _timed(name, _method(name, problem, options), notes, options.timeout)
     if reference.value is None:
         reference = _fallback_reference(problem, options, results, reference)
     if problem.function is not None and "symbolic" in results:
@@ -231,8 +232,7 @@ def _exact(
     except DiffcliError:
         raise
     except TimedOut:
-        message = f"timed out after {timeout:g} s (--timeout); the other methods still answer"
-        return Reference(None, None), None, time.perf_counter() - start, message, None
+        return Reference(None, None), None, time.perf_counter() - start, _timed_out(timeout), None
     except Exception as failure:  # SymPy cannot do it: the other methods still answer
         seconds = time.perf_counter() - start
         return Reference(None, None), None, seconds, _one_line(failure), None
@@ -260,14 +260,18 @@ def _method(name: str, problem: Problem, options: Options) -> Callable[[], Outco
     return lambda: autograd.differentiate(problem, options.device, options.dtype, options.mode)
 
 
-def _timed(name: str, compute: Callable[[], Outcome], notes: list[str]) -> MethodResult:
+def _timed(
+    name: str, compute: Callable[[], Outcome], notes: list[str], timeout: float | None
+) -> MethodResult:
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, deadline(timeout):
             warnings.simplefilter("always")
             outcome = compute()
     except DiffcliError:
         raise
+    except TimedOut:
+        return _result(name, None, time.perf_counter() - start, _timed_out(timeout))
     except Exception as failure:
         return _result(name, None, time.perf_counter() - start, _one_line(failure))
     for warning in caught:
@@ -285,6 +289,10 @@ def _result(name: str, outcome: Outcome | None, seconds: float, error: str | Non
     return MethodResult(name, True, outcome.value, seconds, details=dict(outcome.details))
 
 
+def _timed_out(timeout: float | None) -> str:
+    return f"timed out after {timeout:g} s (--timeout); the other methods still answer"
+
+
 def _one_line(failure: BaseException) -> str:
     text = str(failure).strip().splitlines()
     return f"{type(failure).__name__}: {text[0] if text else ''}".rstrip(": ")
@@ -293,18 +301,24 @@ def _one_line(failure: BaseException) -> str:
 def _fallback_reference(
     problem: Problem, options: Options, results: dict[str, MethodResult], failed: Reference
 ) -> Reference:
-    """Without SymPy's exact value, the best numeric estimate, labelled as such."""
+    """Without SymPy's exact value, the best numeric estimate, labelled as such.
+
+    It runs under the same --timeout as each method (finite differences cost one
+    evaluation of f per entry and step, so a large vector can take long); when it runs
+    out, the numeric method's own estimate stands in.
+    """
     from diffcli.methods import numeric
 
+    if problem.command == "hessian":
+        source = "numeric (central second differences)"
+        estimate = partial(numeric.hessian, problem, "float64")
+    else:
+        source = "richardson"
+        estimate = partial(numeric.differentiate, problem, "richardson", "float64")
     try:
-        if problem.command == "hessian":
-            outcome, source = (
-                numeric.hessian(problem, "float64"),
-                "numeric (central second differences)",
-            )
-        else:
-            outcome, source = numeric.differentiate(problem, "richardson", "float64"), "richardson"
-    except DiffcliError:
+        with deadline(options.timeout):
+            outcome = estimate()
+    except (DiffcliError, TimedOut):
         numeric_result = results.get("numeric")
         if numeric_result is None or not numeric_result.ok:
             return Reference(None, None, [*failed.problems, "no reference could be computed"])

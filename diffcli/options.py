@@ -35,7 +35,7 @@ class Options:
     atol: float | None = None
     layout: str = "numerator"
     mode: str = "reverse"
-    timeout: float | None = 10.0  # seconds SymPy may take per comparison
+    timeout: float | None = 10.0  # seconds each method may take per comparison
     max_length: int = 10_000  # characters of an expression
     max_nodes: int = 5_000  # parts of an expression
     max_depth: int = 100  # levels of nesting

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from click.testing import CliRunner
 
 from diffcli.cli import main
+
+FUZZ_EXAMPLES = "1000"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`pytest -m fuzz` is the long run: many examples per property (before modules load)."""
+    if config.option.markexpr == "fuzz":
+        os.environ.setdefault("DIFFCLI_FUZZ", FUZZ_EXAMPLES)
 
 
 @pytest.fixture

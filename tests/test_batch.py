@@ -148,3 +148,22 @@ def test_ctrl_c_flushes_finished_records_and_exits_130(tmp_path, jobs):
     lines = out.splitlines()
     assert all(json.loads(line)["status"] == "agree" for line in lines if line.strip())
     assert "interrupted after" in err and "Traceback" not in err
+
+
+def test_workers_read_a_bounded_window_of_rows_ahead():
+    from diffcli.batch import CHUNK_ROWS, IN_FLIGHT, Defaults, Row, run_batch
+
+    consumed = 0
+
+    def rows():
+        nonlocal consumed
+        for number in range(1, 2001):
+            consumed = number
+            yield Row(number, {}, "not a row")
+
+    records = run_batch(rows(), Defaults(), jobs=2)
+    first = next(records)
+    assert first["row"] == 1
+    assert consumed <= (IN_FLIGHT * 2 + 1) * CHUNK_ROWS
+    assert [r["row"] for r in records] == list(range(2, 2001))
+    assert consumed == 2000

@@ -3,6 +3,7 @@ traceback, no side effect, in a few seconds."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -132,3 +133,22 @@ def test_a_tower_answers_within_the_timeout(cli):
     result = cli("grad", "x**x**x**x**x**x", "--at", "x=1.1", "--timeout", "1")
     assert time.perf_counter() - start < 10
     assert result.exit_code in (0, 1) and "Traceback" not in result.output
+
+
+def test_a_long_finite_difference_stops_at_the_timeout_and_autograd_still_answers(cli):
+    result = cli(
+        "grad",
+        "sum(x*x)",
+        "--at",
+        "x=arange(30000)",
+        "--timeout",
+        "0.5",
+        "--methods",
+        "numeric,autograd",
+        "--format",
+        "json",
+    )
+    record = json.loads(result.output)
+    assert result.exit_code == 1
+    assert record["methods"]["numeric"]["error"].startswith("timed out after 0.5 s")
+    assert record["methods"]["autograd"]["ok"]

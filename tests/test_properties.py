@@ -1,10 +1,15 @@
-"""Properties: the three methods agree on random smooth expressions; no text makes a traceback."""
+"""Properties: the three methods agree on random smooth expressions; no text makes a traceback.
+
+The normal suite runs each property at a modest count. `pytest -m fuzz` runs only these,
+at 1,000 examples each (DIFFCLI_FUZZ=N for another count; conftest.py sets it).
+"""
 
 from __future__ import annotations
 
 import math
 import os
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -12,9 +17,11 @@ import diffcli
 from diffcli.cli import main
 from diffcli.lang.expr import variables_of
 
+pytestmark = pytest.mark.fuzz
+
 
 def _examples(default: int) -> int:
-    """The suite's modest count, or many with DIFFCLI_FUZZ=N (N examples per property)."""
+    """The suite's modest count, or DIFFCLI_FUZZ examples per property in a fuzz run."""
     return int(os.environ.get("DIFFCLI_FUZZ", default))
 
 
