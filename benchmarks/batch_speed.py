@@ -4,7 +4,9 @@ Run: python benchmarks/batch_speed.py   (numdifftools and sympy for the baseline
 
 Measured in this one run, side by side:
 - `diffcli batch rows.csv --jobs 2` and `--jobs 1`, end to end (process start included);
-- the median per-row cost after start-up (rows run in-process, as a worker runs them);
+- the median per-row cost after start-up (rows run in-process, as a worker runs them),
+  for these rows (six expressions at many points: the derivation is shared) and for
+  rows whose expressions are all different (each row scaled by its own constant);
 - a shell loop calling `diffcli grad` once per row (timed on 10 rows, scaled to 1000);
 - numdifftools + SymPy in one Python process: SymPy's derivative evaluated at the point
   and numdifftools' numeric gradient, row by row (what a script would do by hand).
@@ -33,12 +35,14 @@ TEMPLATES = [
 ]
 
 
-def write_rows(path: Path) -> list[dict[str, str]]:
+def write_rows(path: Path, distinct: bool = False) -> list[dict[str, str]]:
     rng = random.Random(1)
     rows = []
     for i in range(ROWS):
         command, expr, at, order = TEMPLATES[i % len(TEMPLATES)]
         point = at.format(a=round(rng.uniform(0.1, 2), 3), b=round(rng.uniform(-1, 1), 3))
+        if distinct:
+            expr = f"{1 + i / ROWS}*({expr})"
         rows.append({"command": command, "expr": expr, "at": point, "order": order})
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["command", "expr", "at", "order"])
@@ -102,6 +106,9 @@ def main() -> int:
         jobs2 = wall([*diffcli, "--jobs", "2"])
         jobs1 = wall([*diffcli, "--jobs", "1"])
         median = per_row_in_process(path)
+        distinct_path = Path(folder) / "distinct.csv"
+        write_rows(distinct_path, distinct=True)
+        distinct = per_row_in_process(distinct_path)
         loop_start = time.perf_counter()
         for row in rows[:10]:
             command = [
@@ -122,6 +129,7 @@ def main() -> int:
     print(f"diffcli batch --jobs 2 : {jobs2:7.2f} s end to end")
     print(f"diffcli batch --jobs 1 : {jobs1:7.2f} s end to end")
     print(f"median per-row cost    : {median * 1e3:7.2f} ms (in-process, after start-up)")
+    print(f"  ... distinct exprs   : {distinct * 1e3:7.2f} ms (every row a different expression)")
     print(
         f"loop of diffcli grad   : {loop:7.1f} s (10 rows timed, x{ROWS // 10}); "
         f"batch --jobs 2 is {loop / jobs2:.0f}x faster"

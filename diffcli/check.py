@@ -163,7 +163,7 @@ def _spot_check(result: CheckResult, derived: Any, pairs: list[tuple[Any, Any]])
 def _at(expression: Any, values: dict[Any, Any]) -> complex:
     try:
         return complex(expression.evalf(30, subs=values))
-    except (TypeError, ValueError):  # zoo, or not a number
+    except (TypeError, ValueError, ZeroDivisionError):  # zoo, or not a number
         return complex("nan")
 
 

@@ -351,7 +351,7 @@ def _check_reference(derivative: Any, x_symbol: Any, fixed: dict[Any, float], ov
     for x, value in zip(xs, np.broadcast_to(approx, xs.shape)):
         subs = {x_symbol: sp.Float(float(x), 40), **{s: sp.Float(v, 40) for s, v in fixed.items()}}
         try:
-            exact, problem = symbolic.to_float(derivative.evalf(40, subs=subs))
+            exact, problem = symbolic.exact_value(derivative, subs)
         except (ArithmeticError, ValueError):  # outside the domain at this point
             continue
         if problem or exact == 0:

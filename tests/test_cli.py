@@ -204,3 +204,8 @@ def test_csv_names_hessian_entries(cli):
     result = cli("hessian", "x*y", "--at", "x=1,y=2", "--format", "csv")
     entries = {row["entry"] for row in csv.DictReader(io.StringIO(result.stdout))}
     assert entries == {"H[x,x]", "H[x,y]", "H[y,x]", "H[y,y]"}
+
+
+def test_bracketed_values_print_as_written_not_as_rich_markup(cli):
+    result = cli("grad", "log(x, v[0])", "--at", "x=2,v=[1,2]")
+    assert result.output.count("v: [inf, 0]") == 2  # the exact row and the symbolic row

@@ -276,8 +276,11 @@ def _jacobi(form: Any) -> Any:
     return form.replace(is_det_derivative, jacobi) if hasattr(form, "replace") else form
 
 
+@lru_cache(maxsize=128)
 def display(form: Any) -> str:
-    """SymPy's text with det, trace and inverses as people write them: det(X)*X^-T."""
+    """SymPy's text with det, trace and inverses as people write them: det(X)*X^-T.
+
+    Printing a matrix expression takes milliseconds; a batch shows the same forms often."""
     text = sp.sstr(form).replace("Determinant(", "det(").replace("Trace(", "trace(")
     text = re.sub(r"(\w+)\.T\*\*\(-1\)", r"\1^-T", text)
     return re.sub(r"(\w+)\*\*\(-1\)", r"\1^-1", text)

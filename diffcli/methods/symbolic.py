@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
 import sympy as sp
 
 from diffcli.lang.evaluate import evaluate
-from diffcli.lang.expr import Call, Const, Expr, Num, Var, walk
+from diffcli.lang.expr import Call, Const, Expr, Num, Shape, Var, walk
 from diffcli.lang.point import component_names
 from diffcli.methods import HESSIAN, Outcome
 from diffcli.methods.partials import Partials
@@ -119,16 +120,19 @@ class SympyBackend:
 
 def symbols_for(problem: Problem) -> dict[str, Any]:
     """One real symbol per entry: a SymPy symbol for a scalar, an object array otherwise."""
+    return _symbols(tuple((name, value.shape) for name, value in problem.point.items()))
+
+
+def _symbols(shapes: tuple[tuple[str, Shape], ...]) -> dict[str, Any]:
     leaves: dict[str, Any] = {}
-    for name, value in problem.point.items():
-        names = component_names(name, value.shape)
-        symbols = [sp.Symbol(n, real=True) for n in names]
-        if not value.shape:
+    for name, shape in shapes:
+        symbols = [sp.Symbol(n, real=True) for n in component_names(name, shape)]
+        if not shape:
             leaves[name] = symbols[0]
         else:
             arr = np.empty(len(symbols), dtype=object)
             arr[:] = symbols
-            leaves[name] = arr.reshape(value.shape)
+            leaves[name] = arr.reshape(shape)
     return leaves
 
 
@@ -152,27 +156,59 @@ class Symbolic:
 
 def derive(problem: Problem) -> Symbolic:
     """Differentiate the lowered expression by every entry of every wrt variable."""
-    leaves = symbols_for(problem)
-    function = evaluate(problem.expr, leaves, SympyBackend())
-    if problem.command == "hessian":
-        return Symbolic(problem, leaves, function, {HESSIAN: _hessian(problem, leaves, function)})
+    shapes = tuple((name, value.shape) for name, value in problem.point.items())
+    leaves, function, derivatives = _derivatives(
+        problem.expr, shapes, problem.wrt, problem.order, problem.command
+    )
+    return Symbolic(problem, leaves, function, derivatives)
+
+
+@lru_cache(maxsize=32)
+def _derivatives(
+    expr: Expr,
+    shapes: tuple[tuple[str, Shape], ...],
+    wrt: tuple[str, ...],
+    order: int,
+    command: str,
+) -> tuple[dict[str, Any], Any, dict[str, np.ndarray]]:
+    """The derivatives depend on the expression and the shapes, not on the point, so a
+    batch that checks one function at many points derives it once. (The arrays are
+    shared between callers: they are made read-only.)"""
+    leaves = _symbols(shapes)
+    function = evaluate(expr, leaves, SympyBackend())
+    if command == "hessian":
+        derivatives = {HESSIAN: _hessian(wrt, leaves, function)}
+    else:
+        derivatives = _jacobians(wrt, order, dict(shapes), leaves, function)
+    for grid in derivatives.values():
+        grid.flags.writeable = False
+    return leaves, function, derivatives
+
+
+def _jacobians(
+    wrt: tuple[str, ...],
+    order: int,
+    shapes: dict[str, Shape],
+    leaves: dict[str, Any],
+    function: Any,
+) -> dict[str, np.ndarray]:
     outputs = np.asarray(function, dtype=object)
     partials = Partials()
     derivatives: dict[str, np.ndarray] = {}
-    for name in problem.wrt:
+    for name in wrt:
         entries = np.ravel(np.asarray(leaves[name], dtype=object))
         grid = np.empty((*outputs.shape, entries.size), dtype=object)
         for out_index in np.ndindex(outputs.shape):
             for j, symbol in enumerate(entries):
-                grid[(*out_index, j)] = partials.diff(outputs[out_index], symbol, problem.order)
-        var_shape = () if problem.order > 1 else problem.shape_of(name)
+                grid[(*out_index, j)] = partials.diff(outputs[out_index], symbol, order)
+        var_shape = () if order > 1 else shapes[name]
         derivatives[name] = grid.reshape(outputs.shape + var_shape)
-    return Symbolic(problem, leaves, function, derivatives)
+    return derivatives
 
 
-def _hessian(problem: Problem, leaves: dict[str, Any], function: Any) -> np.ndarray:
+def _hessian(wrt: tuple[str, ...], leaves: dict[str, Any], function: Any) -> np.ndarray:
     """Every second partial derivative over the flattened wrt variables (all N x N of them)."""
-    flat = [s for name in problem.wrt for s in np.ravel(np.asarray(leaves[name], dtype=object))]
+    flat = [s for name in wrt for s in np.ravel(np.asarray(leaves[name], dtype=object))]
     grid = np.empty((len(flat), len(flat)), dtype=object)
     partials = Partials()
     for i, si in enumerate(flat):
@@ -195,8 +231,7 @@ def reference(result: Symbolic) -> tuple[dict[str, np.ndarray], list[str]]:
     for name, grid in result.derivatives.items():
         out = np.empty(grid.shape, dtype=np.float64)
         for index in np.ndindex(grid.shape):
-            exact = _without_stop_gradient(grid[index]).evalf(REFERENCE_DIGITS, subs=subs)
-            out[index], reason = to_float(exact)
+            out[index], reason = exact_value(grid[index], subs)
             problem = reason and f"the exact derivative is {reason} at this point"
             if problem and problem not in problems:
                 problems.append(problem)
@@ -209,11 +244,24 @@ def domain_problem(result: Symbolic) -> str | None:
     subs = exact_substitution(result.problem, result.leaves)
     for entry in np.ravel(np.asarray(result.function, dtype=object)):
         exact = entry if isinstance(entry, sp.Basic) else sp.Float(float(entry))
-        _, reason = to_float(_without_stop_gradient(exact).evalf(REFERENCE_DIGITS, subs=subs))
+        _, reason = exact_value(exact, subs)
         if reason:
             kind = "overflow" if reason.startswith("too large") else "outside the domain"
             return f"{kind}: the function is {reason} at this point"
     return None
+
+
+def exact_value(
+    expr: sp.Expr, subs: dict[Any, Any], digits: int = REFERENCE_DIGITS
+) -> tuple[float, str | None]:
+    """expr at the point to `digits` digits, as to_float gives it.
+
+    mpmath raises ZeroDivisionError where SymPy would say zoo (1/log(1)**2 at 40 digits)."""
+    try:
+        value = _without_stop_gradient(expr).evalf(digits, subs=subs)
+    except ZeroDivisionError:
+        value = sp.zoo
+    return to_float(value)
 
 
 def to_float(value: sp.Expr) -> tuple[float, str | None]:
@@ -373,7 +421,7 @@ def float64_value(expr: Any, values: dict[Any, float]) -> float:
     try:
         return float(_walk(expr, values, _ScalarMath()))
     except _NoFloatForm:
-        return to_float(expr.evalf(17, subs={s: sp.Float(v) for s, v in values.items()}))[0]
+        return exact_value(expr, {s: sp.Float(v) for s, v in values.items()}, 17)[0]
     except (ValueError, TypeError):
         return math.nan
     except ZeroDivisionError:
@@ -417,9 +465,15 @@ def formulas(result: Symbolic) -> dict[str, Any]:
     """The printed derivative per variable: a string, or nested lists of strings per entry."""
     shown: dict[str, Any] = {}
     for name, grid in result.derivatives.items():
-        texts = np.vectorize(lambda e: sp.sstr(e), otypes=[object])(grid)
+        texts = np.vectorize(_text, otypes=[object])(grid)
         shown[name] = texts.item() if texts.ndim == 0 else texts.tolist()
     return shown
+
+
+@lru_cache(maxsize=4096)
+def _text(expr: sp.Expr) -> str:
+    """SymPy's printer is slow; a batch prints the same derivatives at many points."""
+    return sp.sstr(expr)
 
 
 def formulas_latex(result: Symbolic, limit: int = 36) -> dict[str, Any]:

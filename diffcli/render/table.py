@@ -39,7 +39,9 @@ def render_table(comparison: Comparison, full: bool = False) -> Group:
 
 
 def to_html(comparison: Comparison) -> str:
-    console = Console(record=True, file=io.StringIO(), width=110, color_system="truecolor")
+    console = Console(
+        record=True, file=io.StringIO(), width=110, color_system="truecolor", markup=False
+    )
     console.print(render_table(comparison))
     return console.export_html(inline_styles=True)
 
@@ -157,7 +159,7 @@ def _methods_table(comparison: Comparison, full: bool) -> Table:
         )
         cell = _value_cell(comparison, reference.value, None, full)
         label = "exact" if reference.source == "exact" else "reference"
-        table.add_row(label, cell, "", "", "", "", source, style="bold")
+        table.add_row(label, Text(cell), "", "", "", "", Text(source), style="bold")
     for result in comparison.methods.values():
         table.add_row(*_method_row(comparison, result, full))
     return table
@@ -227,7 +229,7 @@ def _method_row(comparison: Comparison, result: MethodResult, full: bool) -> lis
         short(result.rel_error),
         "-" if digits is None else ("full" if digits >= 16.95 else f"{digits:.1f}"),
         duration(result.seconds),
-        _how(result),
+        Text(_how(result)),
     ]
 
 
