@@ -123,6 +123,7 @@ class Defaults:
     rtol: float | None = None
     atol: float | None = None
     timeout: float | None = 10.0
+    closed_forms: bool = False  # SymPy's matrix calculus costs far more than the rest of a row
 
 
 def run_row(job: tuple[Row, Defaults]) -> dict[str, Any]:
@@ -171,6 +172,7 @@ def _run(row: Row, defaults: Defaults) -> dict[str, Any]:
         rtol=defaults.rtol,
         atol=defaults.atol,
         timeout=defaults.timeout,
+        closed_forms=defaults.closed_forms,
     )
     at = fields["at"] if isinstance(fields["at"], (str, dict)) else str(fields["at"])
     comparison = compare_with(expression, at, options)

@@ -178,7 +178,9 @@ def run(problem: Problem, options: Options) -> Comparison:
         reference = _fallback_reference(problem, options, results, reference)
     if problem.function is not None and "symbolic" in results:
         results["symbolic"].by_design = NOT_SYMBOLIC
-    closed = _closed_form(problem, symbolic, reference, options.layout)
+    closed = (
+        _closed_form(problem, symbolic, reference, options.layout) if options.closed_forms else {}
+    )
     if symbolic_outcome is not None and closed and "symbolic" in results:
         results["symbolic"].details["closed_form"] = closed
     kinks = _kinks(problem, scale) if symbolic is not None else []

@@ -36,6 +36,7 @@ class Options:
     layout: str = "numerator"
     mode: str = "reverse"
     timeout: float | None = 10.0  # seconds each method may take per comparison
+    closed_forms: bool = True  # matrix calculus: 0.1-0.2 s for each new matrix expression
     max_length: int = 10_000  # characters of an expression
     max_nodes: int = 5_000  # parts of an expression
     max_depth: int = 100  # levels of nesting

@@ -167,3 +167,13 @@ def test_workers_read_a_bounded_window_of_rows_ahead():
     assert consumed <= (IN_FLIGHT * 2 + 1) * CHUNK_ROWS
     assert [r["row"] for r in records] == list(range(2, 2001))
     assert consumed == 2000
+
+
+def test_closed_forms_only_on_request(cli, tmp_path):
+    path = tmp_path / "vector.csv"
+    path.write_text('expr,at\n"2*dot(x, x)","x=[0,1,2,3]"\n')
+    plain = json.loads(cli("batch", str(path), "--format", "json").output)
+    asked = json.loads(cli("batch", str(path), "--format", "json", "--closed-forms").output)
+    assert "closed_form" not in plain["methods"]["symbolic"]
+    assert asked["methods"]["symbolic"]["closed_form"] == {"x": "4*x"}
+    assert plain["methods"]["symbolic"]["value"] == asked["methods"]["symbolic"]["value"]
