@@ -109,6 +109,8 @@ def main() -> int:
         distinct_path = Path(folder) / "distinct.csv"
         write_rows(distinct_path, distinct=True)
         distinct = per_row_in_process(distinct_path)
+        run_distinct = [*diffcli[:4], str(distinct_path), "--format", "json", "--jobs", "2"]
+        distinct_jobs2 = wall(run_distinct)
         loop_start = time.perf_counter()
         for row in rows[:10]:
             command = [
@@ -128,6 +130,7 @@ def main() -> int:
     print(f"rows: {ROWS} (grad scalar / multi-variable / vector / order 2, jacobian, regression)")
     print(f"diffcli batch --jobs 2 : {jobs2:7.2f} s end to end")
     print(f"diffcli batch --jobs 1 : {jobs1:7.2f} s end to end")
+    print(f"  ... distinct exprs   : {distinct_jobs2:7.2f} s end to end with --jobs 2")
     print(f"median per-row cost    : {median * 1e3:7.2f} ms (in-process, after start-up)")
     print(f"  ... distinct exprs   : {distinct * 1e3:7.2f} ms (every row a different expression)")
     print(
