@@ -710,10 +710,11 @@ def batch(
         raise DiffcliError("--jobs must be at least 1")
     fmt = output_format if output_format != "auto" else ("table" if sys.stdout.isatty() else "json")
     summary = Summary()
-    with _open_text(source) as stream, _interrupt_between_records() as interrupted:
-        records = run_batch(read_rows(stream, source), Defaults(**defaults), workers)
+    with _open_text(source) as stream, _ctrl_c() as interrupt:
+        rows = run_batch(read_rows(stream, source), Defaults(**defaults), workers)
+        records = interrupt.records(rows)
         if fmt == "table":
-            _batch_table(records, summary, interrupted)
+            _batch_table(records, summary)
         else:
             for i, record in enumerate(records):
                 tally(summary, record)
@@ -721,9 +722,7 @@ def batch(
                     click.echo(csv_line(record, header=i == 0), nl=False)
                 else:
                     click.echo(json.dumps(record, allow_nan=False))
-                if interrupted.is_set():
-                    break
-    if interrupted.is_set():
+    if interrupt.happened:
         done = sum(summary.counts.values())
         counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items()))
         click.echo(
@@ -733,20 +732,48 @@ def batch(
     sys.exit(summary.exit_code)
 
 
+class _Interrupt:
+    """Ctrl-C in batch. While a record is being computed it stops the work at once (that
+    record is dropped); while one is being written it lets the line end. Either way the
+    loop ends, the summary so far is printed, and the exit status is 130."""
+
+    def __init__(self) -> None:
+        self.happened = False
+        self._computing = False
+        self._raised = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.happened = True
+        if self._computing and not self._raised:
+            self._raised = True  # once: a second Ctrl-C must not escape the handler below
+            raise KeyboardInterrupt
+
+    def records(self, records: Any) -> Any:
+        """The records, until Ctrl-C."""
+        iterator = iter(records)
+        while not self.happened:
+            try:
+                self._computing = True
+                record = next(iterator)
+                self._computing = False
+            except (StopIteration, KeyboardInterrupt):
+                self._computing = False
+                return
+            yield record
+
+
 @contextlib.contextmanager
-def _interrupt_between_records() -> Any:
-    """Ctrl-C sets a flag that the loop reads after each record: every record written is
-    whole, then the summary so far, and exit 130."""
+def _ctrl_c() -> Any:
     import signal
     import threading
 
-    interrupted = threading.Event()
+    interrupt = _Interrupt()
     if threading.current_thread() is not threading.main_thread():
-        yield interrupted
+        yield interrupt
         return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.set())
+    previous = signal.signal(signal.SIGINT, interrupt)
     try:
-        yield interrupted
+        yield interrupt
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -763,7 +790,7 @@ def _open_text(path: str) -> Any:
         raise BatchFileError(f"{path}: {problem.strerror}") from None
 
 
-def _batch_table(records: Any, summary: Any, interrupted: Any) -> None:
+def _batch_table(records: Any, summary: Any) -> None:
     from rich.progress import Progress
     from rich.table import Table
 
@@ -774,8 +801,6 @@ def _batch_table(records: Any, summary: Any, interrupted: Any) -> None:
         for record in records:
             tally(summary, record)
             progress.advance(task)
-            if interrupted.is_set():
-                break
     console = _console()
     counts = Table(title="batch summary", title_justify="left")
     for column in ("agree", "disagree", "not differentiable", "failed", "rows"):

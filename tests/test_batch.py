@@ -150,6 +150,35 @@ def test_ctrl_c_flushes_finished_records_and_exits_130(tmp_path, jobs):
     assert "interrupted after" in err and "Traceback" not in err
 
 
+def test_ctrl_c_stops_a_slow_row_at_once(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "slow.csv"
+    path.write_text('expr,at\nsin(x),1\nsum(x*x),"x=arange(30000)"\nsin(x),2\n')
+    command = [sys.executable, "-m", "diffcli", "batch", str(path), "--format", "json"]
+    with subprocess.Popen(
+        [*command, "--jobs", "1", "--timeout", "60", "--methods", "numeric"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        first = process.stdout.readline()
+        time.sleep(0.5)  # well inside the slow row, which takes far longer than this test
+        start = time.perf_counter()
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = first + process.stdout.read(), process.stderr.read()
+        process.wait(timeout=60)
+        waited = time.perf_counter() - start
+    assert process.returncode == 130 and waited < 5, (waited, err)
+    assert [json.loads(line)["row"] for line in out.splitlines()] == [1]
+    assert "interrupted after 1 rows" in err and "Traceback" not in err
+
+
 def test_workers_read_a_bounded_window_of_rows_ahead():
     from diffcli.batch import CHUNK_ROWS, IN_FLIGHT, Defaults, Row, run_batch
 
