@@ -113,6 +113,19 @@ def test_step_override_is_used():
     assert error == pytest.approx(np.e * (0.5**10) ** 2 / 6, rel=1e-3)  # the h^2 truncation
 
 
+@pytest.mark.parametrize("scheme", ["forward", "central", "five-point"])
+def test_the_automatic_step_is_the_step_the_value_comes_from(scheme):
+    """sin(x) at 1e8 starts with a step of about 1e4 and needs five moves to settle; the
+    value used to be D at the step before the last move (five-point: 100% error)."""
+    problem = build_problem("sin(x)", {"x": 1e8})
+    auto = numeric.differentiate(problem, scheme)
+    again = numeric.differentiate(problem, scheme, step=auto.details["step"])
+    assert float(auto.value["x"]) == float(again.value["x"])
+    exact = float(np.cos(1e8))
+    assert abs(float(auto.value["x"]) - exact) <= auto.details["error_estimate"]
+    assert abs(float(auto.value["x"]) - exact) < 1e-3 * abs(exact)
+
+
 def test_float32_central_loses_the_digits_float64_keeps():
     problem = build_problem("sin(x)", "1")
     single = numeric.differentiate(problem, "central", "float32")

@@ -35,9 +35,11 @@ DTYPES = {"float64": np.float64, "float32": np.float32}
 COMPLEX = {np.float64: np.complex128, np.float32: np.complex64}
 MAX_BATCH_ENTRIES = 1 << 22  # rows x entries per evaluation: bounds memory for big vectors
 
+STEP_MOVES = 5  # moves of a stencil's automatic step toward the balance of its errors
 RICHARDSON_STEPS = 6  # central pairs on the ladder: 12 evaluations per entry
 RICHARDSON_RATIO = 4.0
 RICHARDSON_FIRST = 0.25  # the largest step, relative to max(1, |x|)
+RICHARDSON_POWERS = RICHARDSON_RATIO ** np.arange(RICHARDSON_STEPS, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -262,18 +264,20 @@ class _Sampler:
         rows = columns.shape[0]
         self.evaluations += rows
         chunk = max(1, MAX_BATCH_ENTRIES // max(1, self.x0.size))
+        if rows <= chunk:
+            return self._evaluate(columns, amounts)
         parts = [
             self._evaluate(columns[i : i + chunk], amounts[i : i + chunk])
             for i in range(0, rows, chunk)
         ]
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+        return np.concatenate(parts)
 
     def _evaluate(self, columns: np.ndarray, amounts: np.ndarray) -> np.ndarray:
         working = COMPLEX[self.dtype] if np.iscomplexobj(amounts) else self.dtype
         count = len(columns)
-        points = np.repeat(self.x0.astype(working)[None, :], count, axis=0)
-        rows = np.repeat(np.arange(count), columns.shape[1])
-        points[rows, columns.ravel()] += amounts.ravel().astype(working)  # pairs never repeat
+        points = np.empty((count, self.x0.size), dtype=working)
+        points[:] = self.x0
+        points[np.arange(count)[:, None], columns] += amounts  # pairs never repeat in a row
         values = dict(self.base)
         start = 0
         for name in self.problem.wrt:
@@ -357,7 +361,7 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray) -> np.nda
     """
     n = sampler.x0.size
     amounts = steps[:, None, :] * offsets[None, :, None]
-    values = sampler.single(amounts).astype(np.float64)
+    values = np.asarray(sampler.single(amounts), dtype=np.float64)
     return values.reshape((len(steps), offsets.size, n, *values.shape[1:]))
 
 
@@ -393,9 +397,10 @@ def _differences(
 def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> tuple[Any, Any, Any]:
     """A stencil at h and 2h. Without --step, h starts at eps^(1/(p+K)) max(1, |x|) and then
     moves to the step that balances the measured truncation against the measured noise:
-    D(h) - D(2h) gives the h^p coefficient c, and c h^p = noise / h^K sets h. At most three
-    rounds, and only while the better step is more than 4x away (a badly scaled function,
-    such as sin(1000 x), or sin(x) far from 0)."""
+    D(h) - D(2h) gives the h^p coefficient c, and c h^p = noise / h^K sets h. At most
+    STEP_MOVES moves, each only while the better step is more than 4x away (a badly scaled
+    function, such as sin(1000 x), or sin(x) far from 0); the value is always D at the
+    final step."""
     offsets, weights = _weighted(scheme, k)
     eps = float(np.finfo(sampler.dtype).eps)
     if step is None:
@@ -405,12 +410,12 @@ def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> t
     else:
         h = _steps(sampler, step)
     p = scheme.accuracy
-    for _ in range(3):
+    for moves in range(STEP_MOVES + 1):
         pair = np.stack([h, 2 * h])
         d, roundoff = _differences(
             _ladder(sampler, offsets, pair), weights, pair, sampler.x0, k, eps
         )
-        if step is not None:
+        if step is not None or moves == STEP_MOVES:
             break
         better = _balanced_step(d, roundoff, h, p, k)
         if better is None:
@@ -490,8 +495,7 @@ def _richardson_ladder(
     sampler: _Sampler, offsets: np.ndarray, weights: np.ndarray, k: int, top: Any, eps: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r2 = RICHARDSON_RATIO**2
-    powers = RICHARDSON_RATIO ** np.arange(RICHARDSON_STEPS, dtype=np.float64)
-    steps = _steps(sampler, np.asarray(top, dtype=np.float64) / powers[:, None])
+    steps = _steps(sampler, np.asarray(top, dtype=np.float64) / RICHARDSON_POWERS[:, None])
     values = _ladder(sampler, offsets, steps)
     d, roundoff = _differences(values, weights, steps, sampler.x0, k, eps)
     shape = d.shape[1:]
