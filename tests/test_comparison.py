@@ -167,3 +167,21 @@ def test_hessian_refuses_other_schemes():
         from diffcli.options import Options
 
         compare_with("x*y", "x=1,y=2", Options(command="hessian", scheme="richardson"))
+
+
+def test_numeric_is_held_to_its_own_estimate_where_finite_differences_lose_digits():
+    comparison = diffcli.compare("sin(x)", at="1e8")
+    numeric = comparison.methods["numeric"]
+    assert numeric.rel_error > 1e-8  # the default rtol is 3.7e-9: |x f'| is 1e8 |f|
+    assert numeric.abs_error <= numeric.details["error_estimate"] == numeric.atol
+    assert comparison.agree and any("its own error estimate" in n for n in comparison.notes)
+    strict = diffcli.compare("sin(x)", at="1e8", rtol=1e-8)
+    assert not strict.agree  # an explicit tolerance is kept as given
+
+
+def test_numeric_estimate_never_widens_past_1e_4():
+    comparison = diffcli.compare("sin(x)", at="1e8", scheme="forward")
+    numeric = comparison.methods["numeric"]
+    assert numeric.details["error_estimate"] > 1e-4  # forward differences: 3 digits here
+    assert numeric.atol == pytest.approx(1e-4)  # 1e-4 of max(1, |f|): the cap, not the estimate
+    assert not comparison.agree
