@@ -393,7 +393,7 @@ def _measure(
     rtol = (
         options.rtol
         if options.rtol is not None
-        else default_tolerance(result.name, options, problem.order, near_kink)
+        else default_tolerance(result.name, options, _order(problem), near_kink)
     )
     if options.atol is not None:
         atol = options.atol
@@ -434,6 +434,11 @@ def _measure(
         )
     result.within = bool(worst <= atol + rtol * size)
     return note
+
+
+def _order(problem: Problem) -> int:
+    """The derivative's order, which sets how many digits finite differences can keep."""
+    return 2 if problem.command == "hessian" else problem.order
 
 
 def _difference(value: np.ndarray, ref: np.ndarray) -> np.ndarray:

@@ -178,3 +178,14 @@ def test_commands_refuse_the_wrong_output_shape():
         run("[x, y]", "x=1,y=2", command="hessian")
     with pytest.raises(OptionError, match="--order is for grad"):
         run("x", "x=1", command="hessian", order=2)
+
+
+def test_numeric_hessian_steps_adapt_to_a_badly_scaled_point():
+    """At x = 1e8 a step of eps^(1/4)|x| (1.2e4) is thousands of periods of sin: each
+    entry's step is balanced as for --order 2, and second differences are held to a
+    second derivative's tolerance, 100 eps^(1/2)."""
+    comparison = compare_with("sin(x)*y", "x=1e8,y=2", Options(command="hessian"))
+    numeric = comparison.methods["numeric"]
+    assert numeric.rel_error < 1e-6
+    assert numeric.rtol == pytest.approx(100 * 2.0**-26)
+    assert comparison.agree

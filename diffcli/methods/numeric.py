@@ -297,12 +297,6 @@ class _Sampler:
         return self(columns, moves.reshape(-1, 1))
 
 
-def default_step(x: float, scheme: Scheme, k: int, dtype: type) -> float:
-    """The step that balances truncation and round-off, scaled to the point."""
-    eps = float(np.finfo(dtype).eps)
-    return eps ** (1.0 / (scheme.accuracy + k)) * max(abs(x), 1.0)
-
-
 def differentiate(
     problem: Problem,
     scheme_name: str = "central",
@@ -588,19 +582,18 @@ def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = 
     """Second differences over the flattened wrt variables, with an error estimate.
 
     Diagonal: (f(x+h) - 2 f(x) + f(x-h)) / h^2; off the diagonal, the four-point formula
-    (f(++) - f(+-) - f(-+) + f(--)) / (4 h_i h_j). Both are O(h^2), so the step is
-    eps^(1/4) scaled to each entry; the estimate compares with the same table at 2h.
+    (f(++) - f(+-) - f(-+) + f(--)) / (4 h_i h_j). Both are O(h^2). Each entry's step is
+    the one the central second difference along it settles on (eps^(1/4) max(1, |x|) to
+    start, then balanced against the measured truncation, as for --order 2); the estimate
+    compares with the same table at 2h.
     """
     dtype = DTYPES[dtype_name]
     sampler = _Sampler(problem, dtype)
-    central = SCHEMES["central"]
-    base = (
-        step
-        if step is not None
-        else np.array([default_step(float(x), central, 2, dtype) for x in sampler.x0])
-    )
-    h = _steps(sampler, base)
     with np.errstate(all="ignore"):
+        if step is None:
+            h = _stencil(sampler, SCHEMES["central"], 2, None)[2]
+        else:
+            h = _steps(sampler, step)
         f0 = float(sampler(np.zeros((1, 1), dtype=int), np.zeros((1, 1)))[0])
         result, doubled = (_second_differences(sampler, f0, h * stride) for stride in (1, 2))
     eps = float(np.finfo(dtype).eps)
