@@ -126,6 +126,14 @@ def test_the_automatic_step_is_the_step_the_value_comes_from(scheme):
     assert abs(float(auto.value["x"]) - exact) < 1e-3 * abs(exact)
 
 
+@pytest.mark.parametrize("x", [1e-300, 1e-12, 1e-5])
+def test_a_step_shrinks_below_a_point_near_the_edge_of_the_domain(x):
+    """log(x): the first step (6e-6) reaches below 0; the next is under |x| itself, and the
+    balance after it is found with ratios, since h^2 underflows at 1e-300."""
+    outcome = numeric.differentiate(build_problem("log(x)", {"x": x}), "central")
+    assert abs(float(outcome.value["x"]) * x - 1) < 1e-8
+
+
 def test_float32_central_loses_the_digits_float64_keeps():
     problem = build_problem("sin(x)", "1")
     single = numeric.differentiate(problem, "central", "float32")

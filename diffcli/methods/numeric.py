@@ -411,7 +411,7 @@ def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> t
         )
         if step is not None or moves == STEP_MOVES:
             break
-        better = _balanced_step(d, roundoff, h, p, k)
+        better = _balanced_step(d, roundoff, h, p, k, sampler.x0)
         if better is None:
             break
         h = _steps(sampler, better)
@@ -422,22 +422,29 @@ def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> t
 
 
 def _balanced_step(
-    d: np.ndarray, roundoff: np.ndarray, h: np.ndarray, p: int, k: int
+    d: np.ndarray, roundoff: np.ndarray, h: np.ndarray, p: int, k: int, x0: np.ndarray
 ) -> np.ndarray | None:
-    """The step where truncation c h^p equals round-off, per entry, if any is 4x off h."""
+    """The step where truncation c h^p equals round-off, per entry, if any is 4x off h.
+
+    At h the truncation is T = |D(h) - D(2h)| / (2^p - 1) and the round-off R; as c h^p
+    and noise / h^K they balance (c h*^p = (K/p) noise / h*^K) at h* = h ((K R) / (p T))
+    ^ (1/(p+K)), written with ratios only: h^p underflows for x near 1e-300.
+    """
     entries = h.size
     change = np.abs(d[0] - d[1]).reshape(entries, -1).max(axis=1)
-    noise = roundoff[0].reshape(entries, -1).max(axis=1) * h**k  # eps |f| sum|w|, per entry
-    measurable = np.isfinite(change) & (change > 4 * roundoff[0].reshape(entries, -1).max(axis=1))
-    coefficient = change / ((2**p - 1) * h**p)
+    roundoff_at_h = roundoff[0].reshape(entries, -1).max(axis=1)
+    measurable = np.isfinite(change) & (change > 4 * roundoff_at_h)
+    truncation_at_h = change / (2**p - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ideal = (k * noise / (p * coefficient)) ** (1.0 / (p + k))
+        ideal = h * ((k * roundoff_at_h) / (p * truncation_at_h)) ** (1.0 / (p + k))
     move = measurable & np.isfinite(ideal) & (ideal > 0) & ((ideal > 4 * h) | (ideal < h / 4))
-    # a stencil that reaches outside the domain (log near 0) gets a smaller step
+    # a stencil that reaches outside the domain (log near 0) gets a smaller step, below
+    # |x| itself when x is near a boundary at 0 (log(x) at 1e-300)
     outside = ~np.isfinite(change)
     if not (move.any() or outside.any()):
         return None
-    return np.where(outside, h / 16, np.where(move, ideal, h))
+    inside = np.where(x0 != 0, np.minimum(h / 16, np.abs(x0) / 4), h / 16)
+    return np.where(outside, inside, np.where(move, ideal, h))
 
 
 def _richardson(sampler: _Sampler, k: int, step: float | None) -> tuple[Any, Any, Any]:
