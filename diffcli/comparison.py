@@ -427,9 +427,10 @@ def _measure(
         and estimate > atol + rtol * size
     ):
         result.atol = atol = min(estimate, NUMERIC_WIDEST * max(size, scale))
+        relative = f", {estimate / size:.1e} of the largest entry" if size > 0 else ""
         note = (
-            f"numeric is held to its own error estimate (±{estimate:.1e}), wider than "
-            f"rtol {rtol:.1e}: finite differences lose digits at this point (diffcli "
+            f"numeric is held to its own error estimate (±{estimate:.1e}{relative}), wider "
+            f"than rtol {rtol:.1e}: finite differences lose digits at this point (diffcli "
             "stepsize shows how)"
         )
     result.within = bool(worst <= atol + rtol * size)
