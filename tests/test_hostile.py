@@ -142,7 +142,7 @@ def test_a_long_finite_difference_stops_at_the_timeout_and_autograd_still_answer
         "--at",
         "x=arange(30000)",
         "--timeout",
-        "0.5",
+        "1",
         "--methods",
         "numeric,autograd",
         "--format",
@@ -150,5 +150,5 @@ def test_a_long_finite_difference_stops_at_the_timeout_and_autograd_still_answer
     )
     record = json.loads(result.output)
     assert result.exit_code == 1
-    assert record["methods"]["numeric"]["error"].startswith("timed out after 0.5 s")
+    assert record["methods"]["numeric"]["error"].startswith("timed out after 1 s")
     assert record["methods"]["autograd"]["ok"]
