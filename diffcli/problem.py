@@ -46,6 +46,11 @@ class Problem:
     def shape_of(self, name: str) -> Shape:
         return self.point[name].shape
 
+    @property
+    def shapes(self) -> tuple[tuple[str, Shape], ...]:
+        """Every variable's name and shape: what derivations depend on, besides the tree."""
+        return tuple((name, value.shape) for name, value in self.point.items())
+
     def flat_variables(self) -> list[str]:
         """Names of the scalar entries of the wrt variables, in order: x[0], x[1], y."""
         return [c for name in self.wrt for c in component_names(name, self.shape_of(name))]

@@ -169,8 +169,7 @@ def closed_forms(problem: Problem, entrywise: dict[str, np.ndarray], layout: str
         return {}
     if not any(problem.shape_of(name) for name in problem.wrt):
         return {}
-    shapes = tuple((name, value.shape) for name, value in problem.point.items())
-    forms = _forms(problem.expr, shapes, problem.wrt, problem.command, layout)
+    forms = _forms(problem.expr, problem.shapes, problem.wrt, problem.command, layout)
     values: dict[Any, float] = {}
     for name, value in problem.point.items():
         symbols = [sp.Symbol(n, real=True) for n in component_names(name, value.shape)]

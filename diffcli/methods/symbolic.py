@@ -120,7 +120,7 @@ class SympyBackend:
 
 def symbols_for(problem: Problem) -> dict[str, Any]:
     """One real symbol per entry: a SymPy symbol for a scalar, an object array otherwise."""
-    return _symbols(tuple((name, value.shape) for name, value in problem.point.items()))
+    return _symbols(problem.shapes)
 
 
 def _symbols(shapes: tuple[tuple[str, Shape], ...]) -> dict[str, Any]:
@@ -156,9 +156,8 @@ class Symbolic:
 
 def derive(problem: Problem) -> Symbolic:
     """Differentiate the lowered expression by every entry of every wrt variable."""
-    shapes = tuple((name, value.shape) for name, value in problem.point.items())
     leaves, function, derivatives = _derivatives(
-        problem.expr, shapes, problem.wrt, problem.order, problem.command
+        problem.expr, problem.shapes, problem.wrt, problem.order, problem.command
     )
     return Symbolic(problem, leaves, function, derivatives)
 
