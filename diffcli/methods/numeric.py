@@ -389,12 +389,23 @@ def _differences(
 
 
 def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> tuple[Any, Any, Any]:
-    """A stencil at h and 2h. Without --step, h starts at eps^(1/(p+K)) max(1, |x|) and then
-    moves to the step that balances the measured truncation against the measured noise:
-    D(h) - D(2h) gives the h^p coefficient c, and c h^p = noise / h^K sets h. At most
-    STEP_MOVES moves, each only while the better step is more than 4x away (a badly scaled
-    function, such as sin(1000 x), or sin(x) far from 0); the value is always D at the
-    final step."""
+    """The stencil at its settled step h, with |D(h) - D(2h)| + round-off as the estimate."""
+    d, roundoff, h = _settled(sampler, scheme, k, step)
+    # |D(h) - D(2h)| is (2^p - 1) times the truncation at h when the h^p term rules; taken
+    # whole, it also covers the next terms
+    estimate = np.abs(d[0] - d[1]) + roundoff[0]
+    return d[0], estimate, h
+
+
+def _settled(
+    sampler: _Sampler, scheme: Scheme, k: int, step: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """D and its round-off at h and 2h (axis 0), and h. Without --step, h starts at
+    eps^(1/(p+K)) max(1, |x|) and then moves to the step that balances the measured
+    truncation against the measured noise: D(h) - D(2h) gives the h^p coefficient c, and
+    c h^p = noise / h^K sets h. At most STEP_MOVES moves, each only while the better step
+    is more than 4x away (a badly scaled function, such as sin(1000 x), or sin(x) far from
+    0); D is always at the final step."""
     offsets, weights = _weighted(scheme, k)
     eps = float(np.finfo(sampler.dtype).eps)
     if step is None:
@@ -415,10 +426,7 @@ def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> t
         if better is None:
             break
         h = _steps(sampler, better)
-    # |D(h) - D(2h)| is (2^p - 1) times the truncation at h when the h^p term rules; taken
-    # whole, it also covers the next terms
-    estimate = np.abs(d[0] - d[1]) + roundoff[0]
-    return d[0], estimate, h
+    return d, roundoff, h
 
 
 def _balanced_step(
@@ -591,18 +599,17 @@ def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = 
     Diagonal: (f(x+h) - 2 f(x) + f(x-h)) / h^2; off the diagonal, the four-point formula
     (f(++) - f(+-) - f(-+) + f(--)) / (4 h_i h_j). Both are O(h^2). Each entry's step is
     the one the central second difference along it settles on (eps^(1/4) max(1, |x|) to
-    start, then balanced against the measured truncation, as for --order 2); the estimate
-    compares with the same table at 2h.
+    start, then balanced against the measured truncation, as for --order 2), and that
+    settling gives the diagonal at h and 2h; the estimate compares the tables at h and 2h.
     """
     dtype = DTYPES[dtype_name]
     sampler = _Sampler(problem, dtype)
     with np.errstate(all="ignore"):
-        if step is None:
-            h = _stencil(sampler, SCHEMES["central"], 2, None)[2]
-        else:
-            h = _steps(sampler, step)
+        diagonal, _, h = _settled(sampler, SCHEMES["central"], 2, step)
         f0 = float(sampler(np.zeros((1, 1), dtype=int), np.zeros((1, 1)))[0])
-        result, doubled = (_second_differences(sampler, f0, h * stride) for stride in (1, 2))
+        result, doubled = (
+            _second_differences(sampler, diagonal[i], h * stride) for i, stride in enumerate((1, 2))
+        )
     eps = float(np.finfo(dtype).eps)
     truncation = np.abs(result - doubled) / 3
     roundoff = 4 * eps * abs(f0) / np.outer(h, h)
@@ -616,18 +623,18 @@ def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = 
     return Outcome({HESSIAN: result}, details)
 
 
-def _second_differences(sampler: _Sampler, f0: float, h: np.ndarray) -> np.ndarray:
+def _second_differences(sampler: _Sampler, diagonal: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The Hessian at steps h, given its diagonal: the off-diagonal entries from the four
+    corners of each pair of entries."""
     n = h.size
     upper = [(i, j) for i in range(n) for j in range(i)]
     signs = np.array([(1, 1), (1, -1), (-1, 1), (-1, -1)], dtype=np.float64)
     pairs = np.array(upper, dtype=int).reshape(-1, 2)
-    # rows: x + h_i e_i, x - h_i e_i (one entry each), then the four corners of each pair
-    diagonal = sampler.single(np.concatenate([h, -h])).astype(np.float64)
     columns = np.repeat(pairs, 4, axis=0)
     amounts = np.tile(signs, (len(upper), 1)) * h[columns]
     corners = sampler(columns, amounts).astype(np.float64) if upper else np.zeros((0,))
     table = np.empty((n, n))
-    table[np.diag_indices(n)] = (diagonal[:n] - 2 * f0 + diagonal[n:]) / h**2
+    table[np.diag_indices(n)] = diagonal
     quads = corners.reshape(-1, 4)
     for (i, j), (pp, pm, mp, mm) in zip(upper, quads):
         table[i, j] = table[j, i] = (pp - pm - mp + mm) / (4 * h[i] * h[j])
