@@ -418,13 +418,14 @@ def _measure(
     result.rel_error = worst / size if size > 0 else (0.0 if worst == 0 else math.inf)
     note = None
     estimate = result.details.get("error_estimate")
+    allowed = atol + rtol * size
     if (
         result.name == "numeric"
         and options.rtol is None
         and options.atol is None
         and estimate is not None
-        and worst > atol + rtol * size
-        and estimate > atol + rtol * size
+        and worst > allowed
+        and estimate > allowed
     ):
         result.atol = atol = min(estimate, NUMERIC_WIDEST * max(size, scale))
         relative = f", {estimate / size:.1e} of the largest entry" if size > 0 else ""
