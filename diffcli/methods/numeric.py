@@ -21,7 +21,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from itertools import pairwise
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,13 +34,14 @@ from diffcli.problem import Problem
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 COMPLEX = {np.float64: np.complex128, np.float32: np.complex64}
+EPSILON = {dtype: float(np.finfo(dtype).eps) for dtype in COMPLEX}
 MAX_BATCH_ENTRIES = 1 << 22  # rows x entries per evaluation: bounds memory for big vectors
 
 STEP_MOVES = 5  # moves of a stencil's automatic step toward the balance of its errors
 RICHARDSON_STEPS = 6  # central pairs on the ladder: 12 evaluations per entry
 RICHARDSON_RATIO = 4.0
 RICHARDSON_FIRST = 0.25  # the largest step, relative to max(1, |x|)
-RICHARDSON_POWERS = RICHARDSON_RATIO ** np.arange(RICHARDSON_STEPS, dtype=np.float64)
+RICHARDSON_SHRINK = RICHARDSON_RATIO ** -np.arange(RICHARDSON_STEPS, dtype=np.float64)[:, None]
 
 
 @dataclass(frozen=True)
@@ -247,37 +249,65 @@ def _base(problem: Problem, dtype: type) -> tuple[dict[str, np.ndarray], np.ndar
 
 
 class _Sampler:
-    """Evaluates f at x0 + each row of moves over the flattened wrt entries.
+    """Evaluates f at x0 plus moves over the flattened wrt entries, a batch at a time.
 
-    Moves are sparse: row r adds amounts[r, j] to entry columns[r, j] (one or two entries a
-    row), so no dense rows x entries matrix is ever built; dense points are made a chunk at
-    a time, which bounds memory for long vectors.
+    Stencils move one entry a point (`single`); the Hessian's corners move two, given
+    sparsely (`__call__`), so no dense points x entries matrix of moves is ever built.
+    Points are made a chunk at a time, which bounds memory for long vectors.
     """
 
     def __init__(self, problem: Problem, dtype: type) -> None:
         self.problem = problem
         self.dtype = dtype
+        self.eps = EPSILON[dtype]
         self.base, self.x0 = _base(problem, dtype)
+        self.chunk = max(1, MAX_BATCH_ENTRIES // max(1, self.x0.size))  # points per pass
         self.evaluations = 0
 
     def __call__(self, columns: np.ndarray, amounts: np.ndarray) -> np.ndarray:
-        rows = columns.shape[0]
-        self.evaluations += rows
-        chunk = max(1, MAX_BATCH_ENTRIES // max(1, self.x0.size))
-        if rows <= chunk:
-            return self._evaluate(columns, amounts)
-        parts = [
-            self._evaluate(columns[i : i + chunk], amounts[i : i + chunk])
-            for i in range(0, rows, chunk)
-        ]
-        return np.concatenate(parts)
+        """Row r adds amounts[r, j] to entry columns[r, j] (pairs never repeat in a row)."""
 
-    def _evaluate(self, columns: np.ndarray, amounts: np.ndarray) -> np.ndarray:
-        working = COMPLEX[self.dtype] if np.iscomplexobj(amounts) else self.dtype
-        count = len(columns)
-        points = np.empty((count, self.x0.size), dtype=working)
-        points[:] = self.x0
-        points[np.arange(count)[:, None], columns] += amounts  # pairs never repeat in a row
+        def points(start: int, stop: int) -> np.ndarray:
+            rows = self._copies(stop - start, amounts)
+            rows[np.arange(stop - start)[:, None], columns[start:stop]] += amounts[start:stop]
+            return rows
+
+        return self._in_chunks(len(columns), self.chunk, points)
+
+    def single(self, moves: np.ndarray) -> np.ndarray:
+        """Blocks of n points, point i of a block adding moves[..., i] to entry i alone:
+        the moves sit on the diagonal of each block, written through a strided view."""
+        n = self.x0.size
+        if n == 1 and moves.size <= self.chunk:  # every point moves the one entry
+            return self._at(np.add(self.x0, moves.reshape(-1, 1), dtype=self._working(moves)))
+        blocks = moves.reshape(-1, n)
+
+        def points(start: int, stop: int) -> np.ndarray:
+            rows = self._copies((stop - start) * n, blocks)
+            rows.reshape(stop - start, n * n)[:, :: n + 1] += blocks[start:stop]
+            return rows
+
+        return self._in_chunks(len(blocks), max(1, self.chunk // n), points)
+
+    def _working(self, moves: np.ndarray) -> type:
+        return COMPLEX[self.dtype] if moves.dtype.kind == "c" else self.dtype
+
+    def _copies(self, count: int, moves: np.ndarray) -> np.ndarray:
+        rows = np.empty((count, self.x0.size), dtype=self._working(moves))
+        rows[:] = self.x0
+        return rows
+
+    def _in_chunks(self, total: int, size: int, points: Any) -> np.ndarray:
+        if total <= size:
+            return self._at(points(0, total))
+        return np.concatenate(
+            [self._at(points(i, min(i + size, total))) for i in range(0, total, size)]
+        )
+
+    def _at(self, points: np.ndarray) -> np.ndarray:
+        """f at each row of points, a row being the wrt entries flattened in order."""
+        count = len(points)
+        self.evaluations += count
         values = dict(self.base)
         start = 0
         for name in self.problem.wrt:
@@ -289,12 +319,6 @@ class _Sampler:
         if out.shape[0] != count:  # nothing depended on the moved entries
             out = np.broadcast_to(out, (count, *out.shape[1:]))
         return out
-
-    def single(self, moves: np.ndarray) -> np.ndarray:
-        """Rows moving one entry each: moves[r] added to entry r % n (the common case)."""
-        n = self.x0.size
-        columns = (np.arange(moves.size) % n).reshape(-1, 1)
-        return self(columns, moves.reshape(-1, 1))
 
 
 def differentiate(
@@ -315,7 +339,7 @@ def differentiate(
         else:
             table, estimate, steps = _stencil(sampler, _scheme(scheme_name), problem.order, step)
     # a float result is never closer than its own rounding
-    estimate = estimate + float(np.finfo(dtype).eps) * np.abs(table)
+    estimate = estimate + EPSILON[dtype] * np.abs(table)
     details = {
         "scheme": scheme_name,
         "step": float(steps[0]) if steps.size == 1 else float(np.median(steps)),
@@ -340,7 +364,7 @@ def _worst(estimate: np.ndarray) -> float:
 def _steps(sampler: _Sampler, base: Any) -> np.ndarray:
     """Steps made exact in the working dtype, (x + h) - x == h; any leading axes, last = entry."""
     x = sampler.x0
-    h = np.asarray(base, dtype=np.float64) + np.zeros(x.shape)
+    h = np.asarray(base, dtype=np.float64)
     if sampler.dtype is np.float64:
         moved = (x + h) - x
     else:
@@ -348,44 +372,78 @@ def _steps(sampler: _Sampler, base: Any) -> np.ndarray:
     return np.where(moved != 0, moved, h)
 
 
-def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """f at x0 + o * h_j * e_i for every step h_j (rows of steps), offset o and entry i.
+class Ladder(NamedTuple):
+    """f on a ladder of steps, as rows a step: values[j][i] is f at offset i of step j.
 
-    One batch; returns shape (len(steps), len(offsets), n, *output).
+    Each row holds a number where there is one derivative (plain floats: NumPy's cost per
+    call on arrays of one would be most of the time), else an array over the columns,
+    a column being one output's derivative by one entry (entry-major).
     """
+
+    values: Any
+    magnitudes: Any  # max(1, |f|) of each value, for its round-off
+    steps: Any  # each column's step
+    inverse: Any  # 1 / step^K, made by NumPy: in floats, an underflow would raise
+    x: Any  # each column's point
+    shape: tuple[int, ...]  # the derivative table's: (n, *output)
+
+
+def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -> Ladder:
+    """f at x0 + o * h_j * e_i for every step h_j (rows of steps), offset o and entry i, in
+    one batch."""
     n = sampler.x0.size
     amounts = steps[:, None, :] * offsets[None, :, None]
     values = np.asarray(sampler.single(amounts), dtype=np.float64)
-    return values.reshape((len(steps), offsets.size, n, *values.shape[1:]))
+    outputs = math.prod(values.shape[1:])
+    shape = (n, *values.shape[1:])
+    values = values.reshape(len(steps), offsets.size, n * outputs)
+    inverse = steps**-k
+    magnitudes = np.maximum(np.abs(values), 1.0)
+    if n * outputs == 1:
+        return Ladder(
+            values[:, :, 0].tolist(),
+            magnitudes[:, :, 0].tolist(),
+            steps[:, 0].tolist(),
+            inverse[:, 0].tolist(),
+            float(sampler.x0[0]),
+            shape,
+        )
+    if outputs > 1:
+        steps, inverse = np.repeat(steps, outputs, axis=1), np.repeat(inverse, outputs, axis=1)
+    return Ladder(values, magnitudes, steps, inverse, np.repeat(sampler.x0, outputs), shape)
 
 
 @lru_cache(maxsize=64)
-def _weighted(scheme: Scheme, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The stencil's offsets and float weights, without the zero-weight points."""
+def _weighted(scheme: Scheme, k: int) -> tuple[np.ndarray, tuple[float, ...]]:
+    """The stencil's offsets (to scale steps by) and weights, without the zero-weight points."""
     offsets = scheme.offsets(k)
     used = [(o, float(w)) for o, w in zip(offsets, stencil(offsets, k)) if w != 0]
-    return np.array([o for o, _ in used], dtype=np.float64), np.array([w for _, w in used])
+    return np.array([o for o, _ in used], dtype=np.float64), tuple(w for _, w in used)
 
 
 def _differences(
-    values: np.ndarray, weights: np.ndarray, steps: np.ndarray, x0: np.ndarray, k: int, eps: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """The stencil's value at each step, and the round-off in it: shapes (steps, n, *output).
+    ladder: Ladder, weights: tuple[float, ...], k: int, eps: float
+) -> tuple[list[Any], list[Any]]:
+    """The stencil's value at each step of the ladder, and the round-off in it, as rows.
 
     f is computed with a relative error of about eps in its value and in its argument, so
     each value carries noise eps * (max(1, |f|) + |x f'|); the first derivative stands in
     for f'. The floor of 1 is for cancellation: 0.5 - sigmoid(x) is 0 at 0, yet carries the
     rounding of the 0.5 it came from.
     """
-    trailing = values.ndim - 3
-    w = weights.reshape((1, weights.size, 1) + (1,) * trailing)
-    h = steps.reshape(steps.shape + (1,) * trailing) ** k
-    d = (w * values).sum(axis=1) / h
-    noise = (np.abs(w) * np.maximum(np.abs(values), 1.0)).sum(axis=1)
-    if k == 1:
-        x = np.abs(x0).reshape((1, -1) + (1,) * trailing)
-        noise = noise + np.abs(weights).sum() * x * np.abs(d)
-    return d, eps * noise / h
+    spread = sum(abs(w) for w in weights) * abs(ladder.x)
+    d, roundoff = [], []
+    for row, magnitudes, inverse in zip(ladder.values, ladder.magnitudes, ladder.inverse):
+        value = noise = 0.0
+        for w, v, m in zip(weights, row, magnitudes):
+            value = value + w * v
+            noise = noise + abs(w) * m
+        value = value * inverse
+        if k == 1:
+            noise = noise + spread * abs(value)
+        d.append(value)
+        roundoff.append(eps * noise * inverse)
+    return d, roundoff
 
 
 def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> tuple[Any, Any, Any]:
@@ -407,7 +465,7 @@ def _settled(
     is more than 4x away (a badly scaled function, such as sin(1000 x), or sin(x) far from
     0); D is always at the final step."""
     offsets, weights = _weighted(scheme, k)
-    eps = float(np.finfo(sampler.dtype).eps)
+    eps = sampler.eps
     if step is None:
         h = _steps(
             sampler, eps ** (1.0 / (scheme.accuracy + k)) * np.maximum(np.abs(sampler.x0), 1.0)
@@ -416,17 +474,15 @@ def _settled(
         h = _steps(sampler, step)
     p = scheme.accuracy
     for moves in range(STEP_MOVES + 1):
-        pair = np.stack([h, 2 * h])
-        d, roundoff = _differences(
-            _ladder(sampler, offsets, pair), weights, pair, sampler.x0, k, eps
-        )
+        ladder = _ladder(sampler, offsets, np.stack([h, 2 * h]), k)
+        d, roundoff = np.array(_differences(ladder, weights, k, eps))
         if step is not None or moves == STEP_MOVES:
             break
         better = _balanced_step(d, roundoff, h, p, k, sampler.x0)
         if better is None:
             break
         h = _steps(sampler, better)
-    return d, roundoff, h
+    return d.reshape((2, *ladder.shape)), roundoff.reshape((2, *ladder.shape)), h
 
 
 def _balanced_step(
@@ -462,82 +518,98 @@ def _richardson(sampler: _Sampler, k: int, step: float | None) -> tuple[Any, Any
     (by at least r^2/3 per step, of one sign, small against the value) or are already
     down at round-off. If no window of the ladder is trusted, further ladders are tried.
     """
-    offsets, weights = _weighted(SCHEMES["central"], k)
-    eps = float(np.finfo(sampler.dtype).eps)
     scale = np.maximum(np.abs(sampler.x0), 1.0)
     top = step if step is not None else RICHARDSON_FIRST * scale
-    value, estimate, chosen, trusted = _richardson_ladder(sampler, offsets, weights, k, top, eps)
-    if step is not None:
-        return value, estimate, np.ravel(chosen)
-    # untrusted entries try further down the ladder, then (far from 0) steps on the scale
-    # of 1 rather than of |x|
-    fallbacks = [np.asarray(top) / RICHARDSON_RATIO**RICHARDSON_STEPS]
-    if np.any(scale > 1):
-        fallbacks.append(RICHARDSON_FIRST * np.ones_like(scale))
-    for lower in fallbacks:
-        if np.all(trusted):
-            break
-        again = _richardson_ladder(sampler, offsets, weights, k, lower, eps)
-        better = ~trusted & (again[3] | (again[1] < estimate))
-        value = np.where(better, again[0], value)
-        estimate = np.where(better, again[1], estimate)
-        chosen = np.where(better, again[2], chosen)
-        trusted = trusted | again[3]
-    return value, estimate, np.ravel(chosen)
-
-
-@lru_cache(maxsize=8)
-def _richardson_maps(steps: int, ratio: float) -> tuple[np.ndarray, int]:
-    """One matrix that maps the ladder's values D_0..D_{K-1} to, stacked: each window's
-    thrice-extrapolated value, its twice-extrapolated neighbour, and the differences
-    D_{j+1} - D_j. Extrapolation is linear, so one product does all of it."""
-    r2 = ratio**2
-    identity = np.eye(steps)
-    once = (r2 * identity[1:] - identity[:-1]) / (r2 - 1)
-    twice = (r2**2 * once[1:] - once[:-1]) / (r2**2 - 1)
-    thrice = (r2**3 * twice[1:] - twice[:-1]) / (r2**3 - 1)
-    windows = steps - 3
-    return np.vstack([thrice, twice[1:], identity[1:] - identity[:-1]]), windows
+    shape, (value, estimate, chosen, trusted) = _richardson_ladder(sampler, k, top)
+    if step is None and not _everywhere(trusted):
+        # untrusted entries try further down the ladder, then (far from 0) steps on the
+        # scale of 1 rather than of |x|
+        fallbacks = [top / RICHARDSON_RATIO**RICHARDSON_STEPS]
+        if np.any(scale > 1):
+            fallbacks.append(RICHARDSON_FIRST * np.ones_like(scale))
+        for lower in fallbacks:
+            if _everywhere(trusted):
+                break
+            again = _richardson_ladder(sampler, k, lower)[1]
+            better = _where(trusted, False, again[3] | (again[1] < estimate))
+            value = _where(better, again[0], value)
+            estimate = _where(better, again[1], estimate)
+            chosen = _where(better, again[2], chosen)
+            trusted = trusted | again[3]
+    return (
+        np.asarray(value).reshape(shape),
+        np.asarray(estimate).reshape(shape),
+        np.asarray(chosen).ravel(),
+    )
 
 
 def _richardson_ladder(
-    sampler: _Sampler, offsets: np.ndarray, weights: np.ndarray, k: int, top: Any, eps: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    sampler: _Sampler, k: int, top: Any
+) -> tuple[tuple[int, ...], tuple[Any, Any, Any, Any]]:
+    """The derivative table's shape, and the ladder's chosen window: value, estimate,
+    step and whether it is trusted, as numbers for one derivative, else flat arrays."""
+    offsets, weights = _weighted(SCHEMES["central"], k)
+    steps = _steps(sampler, RICHARDSON_SHRINK * top)
+    ladder = _ladder(sampler, offsets, steps, k)
+    d, roundoff = _differences(ladder, weights, k, sampler.eps)
+    return ladder.shape, _extrapolated(d, roundoff, ladder.steps)
+
+
+def _extrapolated(d: list[Any], roundoff: list[Any], steps: list[Any]) -> tuple[Any, Any, Any, Any]:
+    """Richardson's table over the ladder's rows D_0..D_5 (step h / r^j), each row a number
+    or an array of columns. For each window of four steps: the thrice-extrapolated value,
+    its error (the change from the twice-extrapolated neighbour, plus round-off) and
+    whether the differences behave as the h^2 term says. Returns the chosen window's value,
+    error, smallest step and trust."""
     r2 = RICHARDSON_RATIO**2
-    steps = _steps(sampler, np.asarray(top, dtype=np.float64) / RICHARDSON_POWERS[:, None])
-    values = _ladder(sampler, offsets, steps)
-    d, roundoff = _differences(values, weights, steps, sampler.x0, k, eps)
-    shape = d.shape[1:]
-    d, roundoff = d.reshape(len(d), -1), roundoff.reshape(len(d), -1)
-    maps, w = _richardson_maps(RICHARDSON_STEPS, RICHARDSON_RATIO)
-    mapped = maps @ d
-    thrice, previous, signed = mapped[:w], mapped[w : 2 * w], mapped[2 * w :]
-    change = np.abs(signed)
-    settled = change <= 4 * roundoff[1:]
+    once = _eliminated(d, r2)
+    twice = _eliminated(once, r2**2)
+    thrice = _eliminated(twice, r2**3)
+    signed = [b - a for a, b in pairwise(d)]
+    change = [abs(s) for s in signed]
     # in the asymptotic regime each change is r^2 times the next, of one sign, and small
-    # against the value itself; garbage at too large a step fails one of these
-    steady = (change[1:] * (r2 / 3) <= change[:-1]) & (signed[1:] * signed[:-1] > 0)
-    shrinking = (steady & (change[1:] <= 0.1 * np.abs(d[2:]))) | settled[1:]
-    trusted = shrinking[:-1] & shrinking[1:]
-    errors = np.abs(thrice - previous) + 1.5 * roundoff[3:]
-    errors[~np.isfinite(errors)] = np.inf
-    ranked = np.where(trusted, errors, np.inf)
-    pick = ranked.argmin(axis=0)
-    columns = np.arange(d.shape[1])
-    any_trusted = ranked[pick, columns] < np.inf
-    if not any_trusted.all():  # untrusted: the least bad window, and the ladder's spread
-        pick = np.where(any_trusted, pick, errors.argmin(axis=0))
-    value, estimate = thrice[pick, columns], errors[pick, columns]
-    if not any_trusted.all():
-        spread = np.nanmax(np.abs(thrice - value), axis=0)
-        estimate = np.where(any_trusted, estimate, np.maximum(estimate, spread))
-    chosen = steps[3:][pick, columns // max(1, math.prod(shape[1:]))]
-    return (
-        value.reshape(shape),
-        estimate.reshape(shape),
-        chosen.reshape(shape),
-        any_trusted.reshape(shape),
-    )
+    # against the value itself; garbage at too large a step fails one of these; a change
+    # down at round-off passes
+    shrinking = [
+        ((later * (r2 / 3) <= earlier) & (s_later * s_earlier > 0) & (later <= 0.1 * abs(v)))
+        | (later <= 4 * r)
+        for earlier, later, s_earlier, s_later, v, r in zip(
+            change, change[1:], signed, signed[1:], d[2:], roundoff[2:]
+        )
+    ]
+    errors = [
+        _where(e < math.inf, e, math.inf)  # NaN too
+        for e in (abs(t - p) + 1.5 * r for t, p, r in zip(thrice, twice[1:], roundoff[3:]))
+    ]
+    trusted = [a & b & (e < math.inf) for a, b, e in zip(shrinking, shrinking[1:], errors)]
+    value, error, step, ok = thrice[0], errors[0], steps[3], trusted[0]
+    for j in range(1, len(thrice)):
+        # a trusted window beats an untrusted one; among equals, the smaller error
+        better = (trusted[j] > ok) | ((trusted[j] == ok) & (errors[j] < error))
+        value = _where(better, thrice[j], value)
+        error = _where(better, errors[j], error)
+        step = _where(better, steps[j + 3], step)
+        ok = ok | trusted[j]
+    if not _everywhere(ok):  # untrusted: widen the estimate to the ladder's spread
+        spread = np.fmax.reduce([abs(t - value) for t in thrice])
+        error = _where(ok, error, np.fmax(error, spread))
+    return value, error, step, ok
+
+
+def _eliminated(rows: list[Any], factor: float) -> list[Any]:
+    """One Richardson step along the ladder: the h^m term cancelled, factor = r^m."""
+    return [(factor * b - a) / (factor - 1) for a, b in pairwise(rows)]
+
+
+def _where(condition: Any, a: Any, b: Any) -> Any:
+    """np.where for a ladder row, in plain Python when the row is one number."""
+    if isinstance(condition, np.ndarray):
+        return np.where(condition, a, b)
+    return a if condition else b
+
+
+def _everywhere(flags: Any) -> bool:
+    return bool(flags.all()) if isinstance(flags, np.ndarray) else bool(flags)
 
 
 def _complex_step(sampler: _Sampler, step: float | None) -> tuple[Any, Any, Any]:
@@ -549,7 +621,7 @@ def _complex_step(sampler: _Sampler, step: float | None) -> tuple[Any, Any, Any]
     trailing = values.ndim - 2
     d_h = values[0].imag / _expand(h, trailing)
     d_2h = values[1].imag / _expand(2 * h, trailing)
-    eps = float(np.finfo(sampler.dtype).eps)
+    eps = sampler.eps
     estimate = np.abs(d_h - d_2h) + 2 * eps * np.abs(d_h)
     return d_h, estimate, h
 
@@ -610,7 +682,7 @@ def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = 
         result, doubled = (
             _second_differences(sampler, diagonal[i], h * stride) for i, stride in enumerate((1, 2))
         )
-    eps = float(np.finfo(dtype).eps)
+    eps = EPSILON[dtype]
     truncation = np.abs(result - doubled) / 3
     roundoff = 4 * eps * abs(f0) / np.outer(h, h)
     details = {
