@@ -141,3 +141,29 @@ def test_float32_central_loses_the_digits_float64_keeps():
     assert abs(float(single.value["x"]) - np.cos(1)) > 1e3 * abs(
         float(double.value["x"]) - np.cos(1)
     )
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_richardson_gives_one_derivative_and_many_the_same_numbers(order):
+    """One derivative runs the extrapolation on plain floats, many on arrays: one code."""
+    alone = numeric.differentiate(build_problem("exp(sin(x))", "x=0.7", order=order), "richardson")
+    many = numeric.differentiate(
+        build_problem("[exp(sin(x)), exp(sin(x))]", "x=0.7", order=order, command="jacobian"),
+        "richardson",
+    )
+    assert np.all(np.ravel(many.value["x"]) == float(alone.value["x"]))
+    assert many.details["error_estimate"] == alone.details["error_estimate"]
+    assert many.details["step"] == alone.details["step"]
+
+
+@pytest.mark.parametrize(("step", "order"), [(1e-170, 2), (1e-320, 1)])
+def test_richardson_survives_steps_whose_powers_vanish(step, order):
+    """h^2 underflows to 0 (a float 1/0 raises; NumPy's gives inf), or h is below x's
+    rounding: an answer whose estimate owns up to it, not an exception."""
+    outcome = numeric.differentiate(
+        build_problem("sin(x)", "x=1", order=order), "richardson", step=step
+    )
+    exact = np.cos(1.0) if order == 1 else -np.sin(1.0)
+    error = abs(float(outcome.value["x"]) - exact)
+    assert outcome.details["error_estimate"] >= error or np.isnan(error)
+    assert outcome.details["error_estimate"] > 1e-3

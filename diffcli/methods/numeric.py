@@ -231,21 +231,23 @@ def evaluate_at(problem: Problem, values: dict[str, np.ndarray], dtype: type) ->
     return np.asarray(evaluate(problem.expr, values, NumpyBackend(dtype)))
 
 
-_BASES: dict[tuple[int, type], tuple[Problem, dict[str, np.ndarray], np.ndarray]] = {}
+_BASES: dict[tuple[int, type], tuple[Problem, dict[str, np.ndarray], np.ndarray, np.ndarray]] = {}
 
 
-def _base(problem: Problem, dtype: type) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The point's arrays and the flattened wrt entries, made once per problem and dtype."""
+def _base(problem: Problem, dtype: type) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The point's arrays, the flattened wrt entries x0 and their scale max(1, |x0|) (the
+    steps are relative to it), made once per problem and dtype."""
     key = (id(problem), dtype)
     cached = _BASES.get(key)
     if cached is None or cached[0] is not problem:
         base = leaves(problem, dtype)
         x0 = np.concatenate([base[name].ravel() for name in problem.wrt])
-        x0.flags.writeable = False
+        scale = np.maximum(np.abs(x0), 1.0)
+        x0.flags.writeable = scale.flags.writeable = False
         if len(_BASES) > 64:
             _BASES.clear()
-        cached = _BASES[key] = (problem, base, x0)
-    return cached[1], cached[2]
+        cached = _BASES[key] = (problem, base, x0, scale)
+    return cached[1:]
 
 
 class _Sampler:
@@ -260,7 +262,7 @@ class _Sampler:
         self.problem = problem
         self.dtype = dtype
         self.eps = EPSILON[dtype]
-        self.base, self.x0 = _base(problem, dtype)
+        self.base, self.x0, self.scale = _base(problem, dtype)
         self.chunk = max(1, MAX_BATCH_ENTRIES // max(1, self.x0.size))  # points per pass
         self.evaluations = 0
 
@@ -369,7 +371,7 @@ def _steps(sampler: _Sampler, base: Any) -> np.ndarray:
         moved = (x + h) - x
     else:
         moved = (x + h.astype(sampler.dtype)).astype(np.float64) - x.astype(np.float64)
-    return np.where(moved != 0, moved, h)
+    return np.where(moved, moved, h)  # h itself where it is below x's rounding
 
 
 class Ladder(NamedTuple):
@@ -377,13 +379,14 @@ class Ladder(NamedTuple):
 
     Each row holds a number where there is one derivative (plain floats: NumPy's cost per
     call on arrays of one would be most of the time), else an array over the columns,
-    a column being one output's derivative by one entry (entry-major).
+    a column being one output's derivative by one entry (entry-major). Arrays too where a
+    step^K underflows to 0: a float division by 0 raises, NumPy's gives inf.
     """
 
     values: Any
     magnitudes: Any  # max(1, |f|) of each value, for its round-off
     steps: Any  # each column's step
-    inverse: Any  # 1 / step^K, made by NumPy: in floats, an underflow would raise
+    scale: Any  # step^K
     x: Any  # each column's point
     shape: tuple[int, ...]  # the derivative table's: (n, *output)
 
@@ -397,20 +400,20 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -
     outputs = math.prod(values.shape[1:])
     shape = (n, *values.shape[1:])
     values = values.reshape(len(steps), offsets.size, n * outputs)
-    inverse = steps**-k
+    scale = steps if k == 1 else steps**k
     magnitudes = np.maximum(np.abs(values), 1.0)
-    if n * outputs == 1:
+    if n * outputs == 1 and all(scales := scale[:, 0].tolist()):
         return Ladder(
             values[:, :, 0].tolist(),
             magnitudes[:, :, 0].tolist(),
             steps[:, 0].tolist(),
-            inverse[:, 0].tolist(),
+            scales,
             float(sampler.x0[0]),
             shape,
         )
     if outputs > 1:
-        steps, inverse = np.repeat(steps, outputs, axis=1), np.repeat(inverse, outputs, axis=1)
-    return Ladder(values, magnitudes, steps, inverse, np.repeat(sampler.x0, outputs), shape)
+        steps, scale = np.repeat(steps, outputs, axis=1), np.repeat(scale, outputs, axis=1)
+    return Ladder(values, magnitudes, steps, scale, np.repeat(sampler.x0, outputs), shape)
 
 
 @lru_cache(maxsize=64)
@@ -433,16 +436,16 @@ def _differences(
     """
     spread = sum(abs(w) for w in weights) * abs(ladder.x)
     d, roundoff = [], []
-    for row, magnitudes, inverse in zip(ladder.values, ladder.magnitudes, ladder.inverse):
+    for row, magnitudes, scale in zip(ladder.values, ladder.magnitudes, ladder.scale):
         value = noise = 0.0
         for w, v, m in zip(weights, row, magnitudes):
             value = value + w * v
             noise = noise + abs(w) * m
-        value = value * inverse
+        value = value / scale
         if k == 1:
             noise = noise + spread * abs(value)
         d.append(value)
-        roundoff.append(eps * noise * inverse)
+        roundoff.append(eps * noise / scale)
     return d, roundoff
 
 
@@ -467,9 +470,7 @@ def _settled(
     offsets, weights = _weighted(scheme, k)
     eps = sampler.eps
     if step is None:
-        h = _steps(
-            sampler, eps ** (1.0 / (scheme.accuracy + k)) * np.maximum(np.abs(sampler.x0), 1.0)
-        )
+        h = _steps(sampler, eps ** (1.0 / (scheme.accuracy + k)) * sampler.scale)
     else:
         h = _steps(sampler, step)
     p = scheme.accuracy
@@ -518,7 +519,7 @@ def _richardson(sampler: _Sampler, k: int, step: float | None) -> tuple[Any, Any
     (by at least r^2/3 per step, of one sign, small against the value) or are already
     down at round-off. If no window of the ladder is trusted, further ladders are tried.
     """
-    scale = np.maximum(np.abs(sampler.x0), 1.0)
+    scale = sampler.scale
     top = step if step is not None else RICHARDSON_FIRST * scale
     shape, (value, estimate, chosen, trusted) = _richardson_ladder(sampler, k, top)
     if step is None and not _everywhere(trusted):
@@ -614,7 +615,7 @@ def _everywhere(flags: Any) -> bool:
 
 def _complex_step(sampler: _Sampler, step: float | None) -> tuple[Any, Any, Any]:
     n = sampler.x0.size
-    base = step if step is not None else 1e-20 * np.maximum(np.abs(sampler.x0), 1.0)
+    base = step if step is not None else 1e-20 * sampler.scale
     h = np.broadcast_to(np.asarray(base, dtype=np.float64), (n,)).copy()
     values = sampler.single(np.concatenate([h, 2 * h]) * 1j)
     values = values.reshape((2, n, *values.shape[1:]))
