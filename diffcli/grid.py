@@ -274,10 +274,10 @@ def _runners(
 
 
 def _numeric(problem: Problem, name: str, xs: np.ndarray, options: Options) -> np.ndarray:
-    from diffcli.methods.numeric import DTYPES, SCHEMES, _weighted
+    from diffcli.methods.numeric import DTYPES, EPSILON, SCHEMES, _weighted
 
     dtype = DTYPES[options.dtype]
-    eps = float(np.finfo(dtype).eps)
+    eps = EPSILON[dtype]
     work = xs.astype(dtype)
     if options.scheme == "complex-step":
         h = 1e-20 * np.maximum(np.abs(xs), 1.0)

@@ -18,6 +18,7 @@ are evaluated in one pass over the tree. Schemes:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -34,7 +35,7 @@ from diffcli.problem import Problem
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 COMPLEX = {np.float64: np.complex128, np.float32: np.complex64}
-EPSILON = {dtype: float(np.finfo(dtype).eps) for dtype in COMPLEX}
+EPSILON = {dtype: float(np.finfo(dtype).eps) for dtype in DTYPES.values()}
 MAX_BATCH_ENTRIES = 1 << 22  # rows x entries per evaluation: bounds memory for big vectors
 
 STEP_MOVES = 5  # moves of a stencil's automatic step toward the balance of its errors
@@ -299,7 +300,9 @@ class _Sampler:
         rows[:] = self.x0
         return rows
 
-    def _in_chunks(self, total: int, size: int, points: Any) -> np.ndarray:
+    def _in_chunks(
+        self, total: int, size: int, points: Callable[[int, int], np.ndarray]
+    ) -> np.ndarray:
         if total <= size:
             return self._at(points(0, total))
         return np.concatenate(
@@ -374,7 +377,7 @@ def _steps(sampler: _Sampler, base: Any) -> np.ndarray:
     return np.where(moved, moved, h)  # h itself where it is below x's rounding
 
 
-class Ladder(NamedTuple):
+class _Ladder(NamedTuple):
     """f on a ladder of steps, as rows a step: values[j][i] is f at offset i of step j.
 
     Each row holds a number where there is one derivative (plain floats: NumPy's cost per
@@ -391,7 +394,7 @@ class Ladder(NamedTuple):
     shape: tuple[int, ...]  # the derivative table's: (n, *output)
 
 
-def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -> Ladder:
+def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -> _Ladder:
     """f at x0 + o * h_j * e_i for every step h_j (rows of steps), offset o and entry i, in
     one batch."""
     n = sampler.x0.size
@@ -403,7 +406,7 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -
     scale = steps if k == 1 else steps**k
     magnitudes = np.maximum(np.abs(values), 1.0)
     if n * outputs == 1 and all(scales := scale[:, 0].tolist()):
-        return Ladder(
+        return _Ladder(
             values[:, :, 0].tolist(),
             magnitudes[:, :, 0].tolist(),
             steps[:, 0].tolist(),
@@ -413,7 +416,7 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -
         )
     if outputs > 1:
         steps, scale = np.repeat(steps, outputs, axis=1), np.repeat(scale, outputs, axis=1)
-    return Ladder(values, magnitudes, steps, scale, np.repeat(sampler.x0, outputs), shape)
+    return _Ladder(values, magnitudes, steps, scale, np.repeat(sampler.x0, outputs), shape)
 
 
 @lru_cache(maxsize=64)
@@ -425,7 +428,7 @@ def _weighted(scheme: Scheme, k: int) -> tuple[np.ndarray, tuple[float, ...]]:
 
 
 def _differences(
-    ladder: Ladder, weights: tuple[float, ...], k: int, eps: float
+    ladder: _Ladder, weights: tuple[float, ...], k: int, eps: float
 ) -> tuple[list[Any], list[Any]]:
     """The stencil's value at each step of the ladder, and the round-off in it, as rows.
 
@@ -683,7 +686,7 @@ def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = 
         result, doubled = (
             _second_differences(sampler, diagonal[i], h * stride) for i, stride in enumerate((1, 2))
         )
-    eps = EPSILON[dtype]
+    eps = sampler.eps
     truncation = np.abs(result - doubled) / 3
     roundoff = 4 * eps * abs(f0) / np.outer(h, h)
     details = {
