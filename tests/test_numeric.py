@@ -167,3 +167,11 @@ def test_richardson_survives_steps_whose_powers_vanish(step, order):
     error = abs(float(outcome.value["x"]) - exact)
     assert outcome.details["error_estimate"] >= error or np.isnan(error)
     assert outcome.details["error_estimate"] > 1e-3
+
+
+def test_richardson_survives_steps_whose_powers_overflow():
+    """At 1e300 the ladder's first step is 2.5e299, and its square is past the float range
+    (a float power raises OverflowError there; NumPy's gives inf)."""
+    outcome = numeric.differentiate(build_problem("log(x)", "x=1e300", order=2), "richardson")
+    assert float(outcome.value["x"]) == 0.0  # -1/x^2 = -1e-600 rounds to 0
+    assert outcome.details["error_estimate"] == 0.0

@@ -264,6 +264,9 @@ class _Sampler:
         self.dtype = dtype
         self.eps = EPSILON[dtype]
         self.base, self.x0, self.scale = _base(problem, dtype)
+        # one derivative in float64: Richardson's ladder can run on Python floats, which are
+        # float64 too (the same arithmetic, without NumPy's cost per call on arrays of one)
+        self.scalar = self.x0.size == 1 and problem.output_shape == () and dtype is np.float64
         self.chunk = max(1, MAX_BATCH_ENTRIES // max(1, self.x0.size))  # points per pass
         self.evaluations = 0
 
@@ -344,10 +347,10 @@ def differentiate(
         else:
             table, estimate, steps = _stencil(sampler, _scheme(scheme_name), problem.order, step)
     # a float result is never closer than its own rounding
-    estimate = estimate + EPSILON[dtype] * np.abs(table)
+    estimate = estimate + EPSILON[dtype] * abs(table)
     details = {
         "scheme": scheme_name,
-        "step": float(steps[0]) if steps.size == 1 else float(np.median(steps)),
+        "step": _typical(steps),
         "error_estimate": _worst(estimate),
         "evaluations": sampler.evaluations,
         "dtype": dtype_name,
@@ -361,9 +364,19 @@ def _scheme(name: str) -> Scheme:
     return SCHEMES[name]
 
 
-def _worst(estimate: np.ndarray) -> float:
-    worst = float(estimate.max()) if estimate.size else 0.0
+def _worst(estimate: Any) -> float:
+    """The largest estimate (a number for one derivative on floats); inf for NaN."""
+    if isinstance(estimate, np.ndarray):
+        estimate = estimate.max() if estimate.size else 0.0
+    worst = float(estimate)
     return worst if math.isfinite(worst) else math.inf
+
+
+def _typical(steps: Any) -> float:
+    """The step to report: the median over entries (a number for one derivative on floats)."""
+    if isinstance(steps, np.ndarray):
+        return float(steps[0]) if steps.size == 1 else float(np.median(steps))
+    return float(steps)
 
 
 def _steps(sampler: _Sampler, base: Any) -> np.ndarray:
@@ -380,10 +393,8 @@ def _steps(sampler: _Sampler, base: Any) -> np.ndarray:
 class _Ladder(NamedTuple):
     """f on a ladder of steps, as rows a step: values[j][i] is f at offset i of step j.
 
-    Each row holds a number where there is one derivative (plain floats: NumPy's cost per
-    call on arrays of one would be most of the time), else an array over the columns,
-    a column being one output's derivative by one entry (entry-major). Arrays too where a
-    step^K underflows to 0: a float division by 0 raises, NumPy's gives inf.
+    Each row is an array over the columns, a column being one output's derivative by one
+    entry (entry-major); or, for one float64 derivative on Python floats, a number.
     """
 
     values: Any
@@ -395,8 +406,11 @@ class _Ladder(NamedTuple):
 
 
 def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -> _Ladder:
-    """f at x0 + o * h_j * e_i for every step h_j (rows of steps), offset o and entry i, in
-    one batch."""
+    """f at x0 + o * h_j * e_i for every step h_j (rows of steps, made exact here), offset o
+    and entry i, in one batch."""
+    if sampler.scalar and (floats := _float_ladder(sampler, offsets, steps.ravel().tolist(), k)):
+        return floats
+    steps = _steps(sampler, steps)
     n = sampler.x0.size
     amounts = steps[:, None, :] * offsets[None, :, None]
     values = np.asarray(sampler.single(amounts), dtype=np.float64)
@@ -404,19 +418,30 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -
     shape = (n, *values.shape[1:])
     values = values.reshape(len(steps), offsets.size, n * outputs)
     scale = steps if k == 1 else steps**k
-    magnitudes = np.maximum(np.abs(values), 1.0)
-    if n * outputs == 1 and all(scales := scale[:, 0].tolist()):
-        return _Ladder(
-            values[:, :, 0].tolist(),
-            magnitudes[:, :, 0].tolist(),
-            steps[:, 0].tolist(),
-            scales,
-            float(sampler.x0[0]),
-            shape,
-        )
     if outputs > 1:
         steps, scale = np.repeat(steps, outputs, axis=1), np.repeat(scale, outputs, axis=1)
+    magnitudes = np.maximum(np.abs(values), 1.0)
     return _Ladder(values, magnitudes, steps, scale, np.repeat(sampler.x0, outputs), shape)
+
+
+def _float_ladder(
+    sampler: _Sampler, offsets: np.ndarray, steps: list[float], k: int
+) -> _Ladder | None:
+    """_ladder for one float64 derivative, on Python floats. None where a step^K underflows
+    to 0 or overflows: a float division by 0 and a float power too large raise, where
+    NumPy's give inf."""
+    x = sampler.x0.item()
+    steps = [((x + h) - x) or h for h in steps]  # made exact, as _steps does
+    try:
+        scale = steps if k == 1 else [h**k for h in steps]
+    except OverflowError:
+        return None
+    if not all(scale):
+        return None
+    moves = offsets.tolist()
+    amounts = np.array([o * h for h in steps for o in moves])
+    values = np.asarray(sampler.single(amounts), dtype=np.float64).reshape(len(steps), -1)
+    return _Ladder(values.tolist(), np.maximum(np.abs(values), 1.0).tolist(), steps, scale, x, (1,))
 
 
 @lru_cache(maxsize=64)
@@ -540,6 +565,8 @@ def _richardson(sampler: _Sampler, k: int, step: float | None) -> tuple[Any, Any
             estimate = _where(better, again[1], estimate)
             chosen = _where(better, again[2], chosen)
             trusted = trusted | again[3]
+    if isinstance(value, float):
+        return value, estimate, chosen
     return (
         np.asarray(value).reshape(shape),
         np.asarray(estimate).reshape(shape),
@@ -553,8 +580,7 @@ def _richardson_ladder(
     """The derivative table's shape, and the ladder's chosen window: value, estimate,
     step and whether it is trusted, as numbers for one derivative, else flat arrays."""
     offsets, weights = _weighted(SCHEMES["central"], k)
-    steps = _steps(sampler, RICHARDSON_SHRINK * top)
-    ladder = _ladder(sampler, offsets, steps, k)
+    ladder = _ladder(sampler, offsets, RICHARDSON_SHRINK * top, k)
     d, roundoff = _differences(ladder, weights, k, sampler.eps)
     return ladder.shape, _extrapolated(d, roundoff, ladder.steps)
 
@@ -656,6 +682,7 @@ def _check_analytic(problem: Problem) -> None:
 
 def _by_variable(problem: Problem, table: np.ndarray) -> dict[str, np.ndarray]:
     """Split a (entries, *output) table into numerator-layout arrays per variable."""
+    table = np.asarray(table).reshape((-1, *problem.output_shape))  # may be a number
     out: dict[str, np.ndarray] = {}
     start = 0
     for name in problem.wrt:
