@@ -232,12 +232,22 @@ def evaluate_at(problem: Problem, values: dict[str, np.ndarray], dtype: type) ->
     return np.asarray(evaluate(problem.expr, values, NumpyBackend(dtype)))
 
 
-_BASES: dict[tuple[int, type], tuple[Problem, dict[str, np.ndarray], np.ndarray, np.ndarray]] = {}
+class _Base(NamedTuple):
+    """What a sampler needs of the point, made once per problem and dtype."""
+
+    leaves: dict[str, np.ndarray]
+    x0: np.ndarray  # the wrt entries, flattened
+    scale: np.ndarray  # max(1, |x0|): steps are relative to it
+    # one derivative in float64: Richardson's ladder can run on Python floats, which are
+    # float64 too (the same arithmetic, without NumPy's cost per call on arrays of one)
+    scalar: bool
+    chunk: int  # points per pass: bounds memory for long vectors
 
 
-def _base(problem: Problem, dtype: type) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """The point's arrays, the flattened wrt entries x0 and their scale max(1, |x0|) (the
-    steps are relative to it), made once per problem and dtype."""
+_BASES: dict[tuple[int, type], tuple[Problem, _Base]] = {}
+
+
+def _base(problem: Problem, dtype: type) -> _Base:
     key = (id(problem), dtype)
     cached = _BASES.get(key)
     if cached is None or cached[0] is not problem:
@@ -245,10 +255,12 @@ def _base(problem: Problem, dtype: type) -> tuple[dict[str, np.ndarray], np.ndar
         x0 = np.concatenate([base[name].ravel() for name in problem.wrt])
         scale = np.maximum(np.abs(x0), 1.0)
         x0.flags.writeable = scale.flags.writeable = False
+        scalar = x0.size == 1 and problem.output_shape == () and dtype is np.float64
+        chunk = max(1, MAX_BATCH_ENTRIES // max(1, x0.size))
         if len(_BASES) > 64:
             _BASES.clear()
-        cached = _BASES[key] = (problem, base, x0, scale)
-    return cached[1:]
+        cached = _BASES[key] = (problem, _Base(base, x0, scale, scalar, chunk))
+    return cached[1]
 
 
 class _Sampler:
@@ -263,11 +275,7 @@ class _Sampler:
         self.problem = problem
         self.dtype = dtype
         self.eps = EPSILON[dtype]
-        self.base, self.x0, self.scale = _base(problem, dtype)
-        # one derivative in float64: Richardson's ladder can run on Python floats, which are
-        # float64 too (the same arithmetic, without NumPy's cost per call on arrays of one)
-        self.scalar = self.x0.size == 1 and problem.output_shape == () and dtype is np.float64
-        self.chunk = max(1, MAX_BATCH_ENTRIES // max(1, self.x0.size))  # points per pass
+        self.base, self.x0, self.scale, self.scalar, self.chunk = _base(problem, dtype)
         self.evaluations = 0
 
     def __call__(self, columns: np.ndarray, amounts: np.ndarray) -> np.ndarray:
@@ -462,13 +470,14 @@ def _differences(
     for f'. The floor of 1 is for cancellation: 0.5 - sigmoid(x) is 0 at 0, yet carries the
     rounding of the 0.5 it came from.
     """
-    spread = sum(abs(w) for w in weights) * abs(ladder.x)
+    sizes = tuple(map(abs, weights))
+    spread = sum(sizes) * abs(ladder.x)
     d, roundoff = [], []
     for row, magnitudes, scale in zip(ladder.values, ladder.magnitudes, ladder.scale):
         value = noise = 0.0
-        for w, v, m in zip(weights, row, magnitudes):
+        for w, size, v, m in zip(weights, sizes, row, magnitudes):
             value = value + w * v
-            noise = noise + abs(w) * m
+            noise = noise + size * m
         value = value / scale
         if k == 1:
             noise = noise + spread * abs(value)
@@ -682,7 +691,8 @@ def _check_analytic(problem: Problem) -> None:
 
 def _by_variable(problem: Problem, table: np.ndarray) -> dict[str, np.ndarray]:
     """Split a (entries, *output) table into numerator-layout arrays per variable."""
-    table = np.asarray(table).reshape((-1, *problem.output_shape))  # may be a number
+    output = problem.output_shape
+    table = np.asarray(table).reshape((-1, *output))  # one derivative may come as a number
     out: dict[str, np.ndarray] = {}
     start = 0
     for name in problem.wrt:
@@ -691,7 +701,7 @@ def _by_variable(problem: Problem, table: np.ndarray) -> dict[str, np.ndarray]:
         part = table[start : start + size]
         if part.ndim > 1:
             part = np.moveaxis(part, 0, -1)
-        out[name] = part.reshape(problem.output_shape + shape)
+        out[name] = part.reshape(output + shape)
         start += size
     return out
 
