@@ -428,12 +428,19 @@ def _measure(
         and estimate > allowed
     ):
         result.atol = atol = min(estimate, NUMERIC_WIDEST * max(size, scale))
-        relative = f", {estimate / size:.1e} of the largest entry" if size > 0 else ""
-        note = (
-            f"numeric is held to its own error estimate (±{estimate:.1e}{relative}), wider "
-            f"than rtol {rtol:.1e}: finite differences lose digits at this point (diffcli "
-            "stepsize shows how)"
-        )
+        if math.isinf(estimate):
+            note = (
+                "numeric's error is unknown (est. ±inf): its differences at h, 2h, 4h, ... do "
+                "not shrink as the step's power says (a step too large for this function "
+                "here, or values out of range); leave --step out, or see diffcli stepsize"
+            )
+        else:
+            relative = f", {estimate / size:.1e} of the largest entry" if size > 0 else ""
+            note = (
+                f"numeric is held to its own error estimate (±{estimate:.1e}{relative}), "
+                f"wider than rtol {rtol:.1e}: finite differences lose digits at this point "
+                "(diffcli stepsize shows how)"
+            )
     result.within = bool(worst <= atol + rtol * size)
     return note
 

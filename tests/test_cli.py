@@ -62,6 +62,16 @@ def test_json_writes_non_finite_numbers_as_strings(cli):
     assert record["reference"]["value"]["x"] in ("inf", "-inf", "nan")
 
 
+def test_a_step_far_too_large_says_its_error_is_unknown(cli):
+    """sin(x) with h = 1e3 is noise; the estimate says so, in the table and in JSON."""
+    args = ("grad", "sin(x)", "--at", "1", "--scheme", "central", "--step", "1e3")
+    result = cli(*args)
+    assert result.exit_code == 1
+    assert "est. ±inf" in result.output and "numeric's error is unknown" in result.output
+    record = json.loads(cli(*args, "--format", "json").stdout)
+    assert record["methods"]["numeric"]["error_estimate"] == "inf"
+
+
 def test_csv_has_one_row_per_method_and_entry(cli):
     result = cli("grad", "sum(x*x)", "--at", "x=[1,2]", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -170,8 +171,36 @@ def test_richardson_survives_steps_whose_powers_vanish(step, order):
 
 
 def test_richardson_survives_steps_whose_powers_overflow():
-    """At 1e300 the ladder's first step is 2.5e299, and its square is past the float range
-    (a float power raises OverflowError there; NumPy's gives inf)."""
+    """At 1e300 the ladder's first steps are 2.5e299 down, and their squares are past the
+    float range (a float power raises OverflowError there; NumPy's gives inf, and D = 0
+    whatever f is): those rows are unknown, and steps on the scale of 1 answer."""
     outcome = numeric.differentiate(build_problem("log(x)", "x=1e300", order=2), "richardson")
     assert float(outcome.value["x"]) == 0.0  # -1/x^2 = -1e-600 rounds to 0
-    assert outcome.details["error_estimate"] == 0.0
+    assert 0.0 < outcome.details["error_estimate"] < 1e-6
+    assert outcome.details["step"] < 1
+
+
+@pytest.mark.parametrize("scheme", ["central", "forward", "five-point", "richardson"])
+@pytest.mark.parametrize(("step", "order"), [(1e3, 1), (1e200, 1), (1e200, 2)])
+def test_a_step_far_too_large_gets_an_unknown_error_not_a_small_one(scheme, step, order):
+    """sin(x) at 1 with h = 1e3: D(h), D(2h) and D(4h) are noise of size 1/h, and their
+    differences say nothing of the error (0.54). With h^2 past the float range, D would be
+    0 whatever f is. The estimate must not pretend: inf."""
+    problem = build_problem("sin(x)", "x=1", order=order)
+    outcome = numeric.differentiate(problem, scheme, step=step)
+    assert outcome.details["error_estimate"] == math.inf
+
+
+@pytest.mark.parametrize("scheme", ["central", "forward", "five-point", "richardson"])
+def test_a_user_step_in_the_asymptotic_range_keeps_a_finite_estimate_that_bounds(scheme):
+    """x**3 at 0: D(h) is all truncation (f' = 0), shrinking exactly as h^p says."""
+    outcome = numeric.differentiate(build_problem("x**3", "x=0"), scheme, step=1e-3)
+    error = abs(float(outcome.value["x"]))
+    assert error <= outcome.details["error_estimate"] < 1e-5
+
+
+def test_richardson_owns_up_when_no_window_of_its_ladders_is_trusted():
+    """1/x at 1e-200: the derivative, -1e400, is past the float range; every ladder sees
+    garbage, and the estimate is inf rather than the spread of that garbage."""
+    outcome = numeric.differentiate(build_problem("1/x", "x=1e-200"), "richardson")
+    assert outcome.details["error_estimate"] == math.inf

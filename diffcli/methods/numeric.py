@@ -426,6 +426,8 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -
     shape = (n, *values.shape[1:])
     values = values.reshape(len(steps), offsets.size, n * outputs)
     scale = steps if k == 1 else steps**k
+    # a step^K past the float range would make D = 0 whatever f is: unknown instead
+    scale = np.where(np.isinf(scale), np.nan, scale)
     if outputs > 1:
         steps, scale = np.repeat(steps, outputs, axis=1), np.repeat(scale, outputs, axis=1)
     magnitudes = np.maximum(np.abs(values), 1.0)
@@ -487,12 +489,32 @@ def _differences(
 
 
 def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> tuple[Any, Any, Any]:
-    """The stencil at its settled step h, with |D(h) - D(2h)| + round-off as the estimate."""
+    """The stencil at its settled step h, with |D(h) - D(2h)| + round-off as the estimate.
+
+    That estimate holds where the h^p term rules, which the automatic step sees to. A step
+    the user gives may be far outside it (sin(x) with h = 1e3), so D(4h) is taken too:
+    where D(2h) - D(4h) is not about 2^p times D(h) - D(2h), and the change is above
+    round-off, the error is unknown, and the estimate says so with inf.
+    """
     d, roundoff, h = _settled(sampler, scheme, k, step)
     # |D(h) - D(2h)| is (2^p - 1) times the truncation at h when the h^p term rules; taken
     # whole, it also covers the next terms
     estimate = np.abs(d[0] - d[1]) + roundoff[0]
+    if step is not None:
+        estimate = np.where(_in_range(sampler, scheme, k, h, d, roundoff[0]), estimate, np.inf)
     return d[0], estimate, h
+
+
+def _in_range(
+    sampler: _Sampler, scheme: Scheme, k: int, h: np.ndarray, d: np.ndarray, roundoff: np.ndarray
+) -> np.ndarray:
+    """Whether D(2h) - D(4h) is of one sign with D(h) - D(2h) and about 2^p times it, as
+    where the h^p term rules, or D(h) - D(2h) is down at round-off; d: D at h and 2h."""
+    offsets, weights = _weighted(scheme, k)
+    at_4h = _differences(_ladder(sampler, offsets, 4 * h[None, :], k), weights, k, sampler.eps)
+    near, far = d[0] - d[1], d[1] - np.reshape(at_4h[0][0], d[1].shape)
+    shrinking = (near * far > 0) & (1.5 * np.abs(far) >= 2**scheme.accuracy * np.abs(near))
+    return shrinking | (np.abs(near) <= 4 * roundoff)
 
 
 def _settled(
@@ -574,6 +596,8 @@ def _richardson(sampler: _Sampler, k: int, step: float | None) -> tuple[Any, Any
             estimate = _where(better, again[1], estimate)
             chosen = _where(better, again[2], chosen)
             trusted = trusted | again[3]
+    # no window behaved as the h^2 term says: the error is unknown
+    estimate = _where(trusted, estimate, math.inf)
     if isinstance(value, float):
         return value, estimate, chosen
     return (
@@ -607,10 +631,15 @@ def _extrapolated(d: list[Any], roundoff: list[Any], steps: list[Any]) -> tuple[
     signed = [b - a for a, b in pairwise(d)]
     change = [abs(s) for s in signed]
     # in the asymptotic regime each change is r^2 times the next, of one sign, and small
-    # against the value itself; garbage at too large a step fails one of these; a change
-    # down at round-off passes
+    # against the value itself (or, where f' is 0 and D is all truncation, close to r^2
+    # times the next); garbage at too large a step fails one of these; a change down at
+    # round-off passes
     shrinking = [
-        ((later * (r2 / 3) <= earlier) & (s_later * s_earlier > 0) & (later <= 0.1 * abs(v)))
+        (
+            (later * (r2 / 3) <= earlier)
+            & (s_later * s_earlier > 0)
+            & ((later <= 0.1 * abs(v)) | (earlier <= 3 * r2 * later))
+        )
         | (later <= 4 * r)
         for earlier, later, s_earlier, s_later, v, r in zip(
             change, change[1:], signed, signed[1:], d[2:], roundoff[2:]
