@@ -204,3 +204,14 @@ def test_richardson_owns_up_when_no_window_of_its_ladders_is_trusted():
     garbage, and the estimate is inf rather than the spread of that garbage."""
     outcome = numeric.differentiate(build_problem("1/x", "x=1e-200"), "richardson")
     assert outcome.details["error_estimate"] == math.inf
+
+
+@pytest.mark.parametrize(("step", "honest"), [(1e3, False), (1e-3, True)])
+def test_the_hessian_checks_a_user_step_as_the_stencils_do(step, honest):
+    problem = build_problem("sin(x)*y", "x=1, y=2", command="hessian")
+    outcome = numeric.hessian(problem, step=step)
+    exact = np.array([[-2 * np.sin(1.0), np.cos(1.0)], [np.cos(1.0), 0.0]])
+    error = np.max(np.abs(outcome.value["hessian"] - exact))
+    estimate = outcome.details["error_estimate"]
+    assert (estimate == math.inf) != honest
+    assert error <= estimate

@@ -501,20 +501,27 @@ def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> t
     # whole, it also covers the next terms
     estimate = np.abs(d[0] - d[1]) + roundoff[0]
     if step is not None:
-        estimate = np.where(_in_range(sampler, scheme, k, h, d, roundoff[0]), estimate, np.inf)
+        far = d[1] - _stencil_at(sampler, scheme, k, 4 * h, d[1].shape)
+        in_range = _shrinking(d[0] - d[1], far, scheme.accuracy, roundoff[0])
+        estimate = np.where(in_range, estimate, np.inf)
     return d[0], estimate, h
 
 
-def _in_range(
-    sampler: _Sampler, scheme: Scheme, k: int, h: np.ndarray, d: np.ndarray, roundoff: np.ndarray
+def _stencil_at(
+    sampler: _Sampler, scheme: Scheme, k: int, h: np.ndarray, shape: tuple[int, ...]
 ) -> np.ndarray:
-    """Whether D(2h) - D(4h) is of one sign with D(h) - D(2h) and about 2^p times it, as
-    where the h^p term rules, or D(h) - D(2h) is down at round-off; d: D at h and 2h."""
+    """The stencil's D at the given step of each entry, shaped as the derivative table."""
     offsets, weights = _weighted(scheme, k)
-    at_4h = _differences(_ladder(sampler, offsets, 4 * h[None, :], k), weights, k, sampler.eps)
-    near, far = d[0] - d[1], d[1] - np.reshape(at_4h[0][0], d[1].shape)
-    shrinking = (near * far > 0) & (1.5 * np.abs(far) >= 2**scheme.accuracy * np.abs(near))
-    return shrinking | (np.abs(near) <= 4 * roundoff)
+    d, _ = _differences(_ladder(sampler, offsets, h[None, :], k), weights, k, sampler.eps)
+    return np.reshape(d[0], shape)
+
+
+def _shrinking(near: np.ndarray, far: np.ndarray, p: int, roundoff: np.ndarray) -> np.ndarray:
+    """Whether a user's step is where the h^p term rules, so that the change from h to 2h
+    estimates the error: the change from 2h to 4h is of one sign with it and about 2^p
+    times it, or the change is down at round-off."""
+    power_law = (near * far > 0) & (1.5 * np.abs(far) >= 2**p * np.abs(near))
+    return power_law | (np.abs(near) <= 4 * roundoff)
 
 
 def _settled(
@@ -742,7 +749,8 @@ def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = 
     (f(++) - f(+-) - f(-+) + f(--)) / (4 h_i h_j). Both are O(h^2). Each entry's step is
     the one the central second difference along it settles on (eps^(1/4) max(1, |x|) to
     start, then balanced against the measured truncation, as for --order 2), and that
-    settling gives the diagonal at h and 2h; the estimate compares the tables at h and 2h.
+    settling gives the diagonal at h and 2h; the estimate compares the tables at h and 2h
+    (and, for a step the user gives, is inf where the table at 4h shows no h^2 law).
     """
     dtype = DTYPES[dtype_name]
     sampler = _Sampler(problem, dtype)
@@ -752,13 +760,18 @@ def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = 
         result, doubled = (
             _second_differences(sampler, diagonal[i], h * stride) for i, stride in enumerate((1, 2))
         )
-    eps = sampler.eps
-    truncation = np.abs(result - doubled) / 3
-    roundoff = 4 * eps * abs(f0) / np.outer(h, h)
+        eps = sampler.eps
+        truncation = np.abs(result - doubled) / 3
+        roundoff = 4 * eps * abs(f0) / np.outer(h, h)
+        estimate = truncation + roundoff
+        if step is not None:
+            diagonal_4h = _stencil_at(sampler, SCHEMES["central"], 2, 4 * h, h.shape)
+            far = doubled - _second_differences(sampler, diagonal_4h, 4 * h)
+            estimate = np.where(_shrinking(result - doubled, far, 2, roundoff), estimate, np.inf)
     details = {
         "scheme": "central",
         "step": float(np.median(h)),
-        "error_estimate": _worst(truncation + roundoff),
+        "error_estimate": _worst(estimate),
         "evaluations": sampler.evaluations,
         "dtype": dtype_name,
     }
