@@ -330,6 +330,8 @@ def _fallback_reference(
             return Reference(None, None, [*failed.problems, "no reference could be computed"])
         outcome, source = Outcome(numeric_result.value or {}), "numeric"
     note = f"no exact value: the reference is the {source} estimate"
+    if math.isinf(outcome.details.get("error_estimate", 0.0)):
+        note += ", whose own error is unknown (est. ±inf): agreeing with it proves little"
     return Reference(source, outcome.value, [*failed.problems, note])
 
 

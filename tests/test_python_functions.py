@@ -66,3 +66,10 @@ def test_cli_needs_exactly_one_of_expression_and_python(cli):
     assert both.exit_code == 2 and "one of the two" in both.stderr
     ok = cli("grad", "--python", f"{CONTROL_FLOW}:f", "--at", "a=0.7")
     assert ok.exit_code == 0 and "richardson estimate" in ok.output
+
+
+def test_a_reference_whose_own_error_is_unknown_says_so():
+    """At the jump of a Python branch no window of Richardson's ladders is trusted."""
+    comparison = compare_python(f"{USER}:jump", "x=0", Options())
+    assert comparison.reference.source == "richardson"
+    assert any("whose own error is unknown" in note for note in comparison.notes)

@@ -17,3 +17,9 @@ def broken(x):
 
 def helper(x):
     raise ValueError("this went wrong in the user's code")
+
+
+def jump(x):
+    if x > 0:
+        return x + 1
+    return x
