@@ -29,7 +29,7 @@ import numpy as np
 
 from diffcli.errors import OptionError, ParseError
 from diffcli.lang.evaluate import evaluate
-from diffcli.lang.expr import Call, Const, Num, Var, walk
+from diffcli.lang.expr import Call, Const, Expr, Index, Num, Var, walk
 from diffcli.methods import HESSIAN, Outcome
 from diffcli.problem import Problem
 
@@ -38,6 +38,14 @@ COMPLEX = {np.float64: np.complex128, np.float32: np.complex64}
 EPSILON = {dtype: float(np.finfo(dtype).eps) for dtype in DTYPES.values()}
 MAX_BATCH_ENTRIES = 1 << 22  # rows x entries per evaluation: bounds memory for big vectors
 
+# functions of one argument that NumPy computes in one call, rounding only the result
+# (sigmoid and softplus are not: they go through logaddexp, which rounds a value of size |x|)
+SINGLE_CALL = frozenset(
+    {"abs", "sign", "relu", "sqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "erf"}
+    | {"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh"}
+    | {"asinh", "acosh", "atanh"}
+)
+ARITHMETIC = frozenset({"add", "sub", "mul", "div", "neg", "sum"})  # round relative to a result
 STEP_MOVES = 5  # moves of a stencil's automatic step toward the balance of its errors
 RICHARDSON_STEPS = 6  # central pairs on the ladder: 12 evaluations per entry
 RICHARDSON_RATIO = 4.0
@@ -242,6 +250,7 @@ class _Base(NamedTuple):
     # float64 too (the same arithmetic, without NumPy's cost per call on arrays of one)
     scalar: bool
     chunk: int  # points per pass: bounds memory for long vectors
+    inner: np.ndarray  # |x0| where f rounds the entries inside, else 0 (see _rounds_inside)
 
 
 _BASES: dict[tuple[int, type], tuple[Problem, _Base]] = {}
@@ -257,10 +266,43 @@ def _base(problem: Problem, dtype: type) -> _Base:
         x0.flags.writeable = scale.flags.writeable = False
         scalar = x0.size == 1 and problem.output_shape == () and dtype is np.float64
         chunk = max(1, MAX_BATCH_ENTRIES // max(1, x0.size))
+        inner = np.abs(x0) if _rounds_inside(problem) else np.zeros_like(x0)
         if len(_BASES) > 64:
             _BASES.clear()
-        cached = _BASES[key] = (problem, _Base(base, x0, scale, scalar, chunk))
+        cached = _BASES[key] = (problem, _Base(base, x0, scale, scalar, chunk, inner))
     return cached[1]
+
+
+def _rounds_inside(problem: Problem) -> bool:
+    """Whether f rounds a value computed from a wrt entry and then feeds it to a function
+    (sin(1000*x), exp(sin(x))): that rounding is noise of about eps |x f'| in f. Where the
+    entries go straight into single libm calls or constant powers (sin(x), x**3) whose
+    results are only added, multiplied or divided (sin(x)*exp(x)), every argument x + o h
+    is exact, and each rounding is relative to a factor or term of f. A --python function
+    cannot be read, so it is assumed to round."""
+    if problem.expr is None:
+        return True
+    wrt = set(problem.wrt)
+
+    def constant(node: Expr) -> bool:
+        return not any(isinstance(sub, Var) and sub.name in wrt for sub in walk(node))
+
+    def entry(node: Expr) -> bool:
+        while isinstance(node, Index):
+            node = node.children[0]
+        return isinstance(node, Var) and node.name in wrt
+
+    def exact(node: Expr) -> bool:
+        if constant(node) or entry(node):
+            return True
+        if not isinstance(node, Call) or node.op is None:
+            return False
+        if node.op.name in ARITHMETIC:
+            return all(exact(arg) for arg in node.args)
+        power = node.op.name == "pow" and isinstance(node.args[1], Num)
+        return (node.op.name in SINGLE_CALL or power) and entry(node.args[0])
+
+    return not exact(problem.expr)
 
 
 class _Sampler:
@@ -275,7 +317,7 @@ class _Sampler:
         self.problem = problem
         self.dtype = dtype
         self.eps = EPSILON[dtype]
-        self.base, self.x0, self.scale, self.scalar, self.chunk = _base(problem, dtype)
+        self.base, self.x0, self.scale, self.scalar, self.chunk, self.inner = _base(problem, dtype)
         self.evaluations = 0
 
     def __call__(self, columns: np.ndarray, amounts: np.ndarray) -> np.ndarray:
@@ -409,7 +451,7 @@ class _Ladder(NamedTuple):
     magnitudes: Any  # max(1, |f|) of each value, for its round-off
     steps: Any  # each column's step
     scale: Any  # step^K
-    x: Any  # each column's point
+    x: Any  # each column's |x|, where f rounds it inside (else 0): see _differences
     shape: tuple[int, ...]  # the derivative table's: (n, *output)
 
 
@@ -431,7 +473,7 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -
     if outputs > 1:
         steps, scale = np.repeat(steps, outputs, axis=1), np.repeat(scale, outputs, axis=1)
     magnitudes = np.maximum(np.abs(values), 1.0)
-    return _Ladder(values, magnitudes, steps, scale, np.repeat(sampler.x0, outputs), shape)
+    return _Ladder(values, magnitudes, steps, scale, np.repeat(sampler.inner, outputs), shape)
 
 
 def _float_ladder(
@@ -451,7 +493,8 @@ def _float_ladder(
     moves = offsets.tolist()
     amounts = np.array([o * h for h in steps for o in moves])
     values = np.asarray(sampler.single(amounts), dtype=np.float64).reshape(len(steps), -1)
-    return _Ladder(values.tolist(), np.maximum(np.abs(values), 1.0).tolist(), steps, scale, x, (1,))
+    magnitudes = np.maximum(np.abs(values), 1.0).tolist()
+    return _Ladder(values.tolist(), magnitudes, steps, scale, sampler.inner.item(), (1,))
 
 
 @lru_cache(maxsize=64)
@@ -467,9 +510,10 @@ def _differences(
 ) -> tuple[list[Any], list[Any]]:
     """The stencil's value at each step of the ladder, and the round-off in it, as rows.
 
-    f is computed with a relative error of about eps in its value and in its argument, so
-    each value carries noise eps * (max(1, |f|) + |x f'|); the first derivative stands in
-    for f'. The floor of 1 is for cancellation: 0.5 - sigmoid(x) is 0 at 0, yet carries the
+    f is computed with a relative error of about eps in its value, and in the values it
+    computes from x where it rounds them inside (ladder.x is |x| there, else 0), so each
+    value carries noise eps * (max(1, |f|) + |x f'|); the first derivative stands in for
+    f'. The floor of 1 is for cancellation: 0.5 - sigmoid(x) is 0 at 0, yet carries the
     rounding of the 0.5 it came from.
     """
     sizes = tuple(map(abs, weights))
