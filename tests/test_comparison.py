@@ -222,3 +222,16 @@ def test_estimates_bound_the_error_where_x_is_or_is_not_rounded_inside(text, at,
         )
     numeric = diffcli.compare(text, at=at, scheme=scheme).methods["numeric"]
     assert numeric.abs_error <= numeric.details["error_estimate"]
+
+
+def test_a_point_float64_cannot_store_is_allowed_for_not_called_a_disagreement():
+    """1e8 + 0.1 is stored as 100000000.09999999: every float method differentiates there,
+    7.5e-9 from the point, and sin' moves by 5.3e-9, five times autograd's tolerance."""
+    comparison = diffcli.compare("sin(x)", at="100000000.1")
+    assert comparison.agree
+    assert comparison.methods["autograd"].rel_error > 1e-9
+    assert any("stored in float64 as 100000000.09999999" in n for n in comparison.notes)
+    strict = diffcli.compare("sin(x)", at="100000000.1", rtol=1e-9)
+    assert not strict.agree  # an explicit tolerance is kept as given
+    exact_point = diffcli.compare("sin(x)", at="100000000.5")  # a float64 number: no note
+    assert exact_point.agree and not any("stored in float64" in n for n in exact_point.notes)

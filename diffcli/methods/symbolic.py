@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -136,11 +137,16 @@ def _symbols(shapes: tuple[tuple[str, Shape], ...]) -> dict[str, Any]:
     return leaves
 
 
-def exact_substitution(problem: Problem, leaves: dict[str, Any]) -> dict[sp.Symbol, sp.Rational]:
+def exact_substitution(
+    problem: Problem, leaves: dict[str, Any], stored: bool = False
+) -> dict[sp.Symbol, sp.Rational]:
+    """Each entry of the point as an exact rational: as written, or (stored) as float64
+    stores it, which is where every float method works (0.1 is 3602879701896397/2^55)."""
     subs: dict[sp.Symbol, sp.Rational] = {}
     for name, value in problem.point.items():
         for symbol, v in zip(np.ravel(np.asarray(leaves[name], dtype=object)), value.flat):
-            subs[symbol] = sp.Rational(v.numerator, v.denominator)
+            exact = Fraction(float(v)) if stored else v
+            subs[symbol] = sp.Rational(exact.numerator, exact.denominator)
     return subs
 
 
@@ -222,9 +228,10 @@ def _without_stop_gradient(expr: sp.Expr) -> sp.Expr:
     return expr.replace(StopGradient, lambda arg: arg)
 
 
-def reference(result: Symbolic) -> tuple[dict[str, np.ndarray], list[str]]:
-    """Each derivative at the exact point, to REFERENCE_DIGITS digits, rounded to float64."""
-    subs = exact_substitution(result.problem, result.leaves)
+def reference(result: Symbolic, stored: bool = False) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Each derivative at the exact point (or at the point float64 stores), to
+    REFERENCE_DIGITS digits, rounded to float64."""
+    subs = exact_substitution(result.problem, result.leaves, stored)
     problems: list[str] = []
     values: dict[str, np.ndarray] = {}
     for name, grid in result.derivatives.items():
