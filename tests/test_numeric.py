@@ -215,3 +215,13 @@ def test_the_hessian_checks_a_user_step_as_the_stencils_do(step, honest):
     estimate = outcome.details["error_estimate"]
     assert (estimate == math.inf) != honest
     assert error <= estimate
+
+
+@pytest.mark.parametrize("x", [1e-6, 1e-12, 1e-300])
+def test_richardson_near_a_domain_that_ends_at_0_steps_on_the_scale_of_x(x):
+    """log(x) near 0: ladders on the scale of 1 reach x - h < 0 (NaN); the last fallback
+    starts at |x|/4 and stays inside."""
+    outcome = numeric.differentiate(build_problem("log(x)", {"x": x}), "richardson")
+    error = abs(float(outcome.value["x"]) * x - 1)
+    assert error < 1e-10
+    assert abs(float(outcome.value["x"]) - 1 / x) <= outcome.details["error_estimate"]

@@ -251,6 +251,7 @@ class _Base(NamedTuple):
     scalar: bool
     chunk: int  # points per pass: bounds memory for long vectors
     inner: np.ndarray  # |x0| where f rounds the entries inside, else 0 (see _rounds_inside)
+    floor: float  # of |f| in f's noise: 1 where f adds or subtracts (see _sums)
 
 
 _BASES: dict[tuple[int, type], tuple[Problem, _Base]] = {}
@@ -266,10 +267,12 @@ def _base(problem: Problem, dtype: type) -> _Base:
         x0.flags.writeable = scale.flags.writeable = False
         scalar = x0.size == 1 and problem.output_shape == () and dtype is np.float64
         chunk = max(1, MAX_BATCH_ENTRIES // max(1, x0.size))
-        inner = np.abs(x0) if _rounds_inside(problem) else np.zeros_like(x0)
+        rounds = _rounds_inside(problem)
+        inner = np.abs(x0) if rounds else np.zeros_like(x0)
+        floor = 1.0 if rounds or _sums(problem) else 0.0
         if len(_BASES) > 64:
             _BASES.clear()
-        cached = _BASES[key] = (problem, _Base(base, x0, scale, scalar, chunk, inner))
+        cached = _BASES[key] = (problem, _Base(base, x0, scale, scalar, chunk, inner, floor))
     return cached[1]
 
 
@@ -305,6 +308,19 @@ def _rounds_inside(problem: Problem) -> bool:
     return not exact(problem.expr)
 
 
+def _sums(problem: Problem) -> bool:
+    """Whether f adds or subtracts: its value may then cancel below the terms it rounded
+    (0.5 - sigmoid(x) is 0 at 0, 1 - cos(x) is x^2/2), so the noise in f is floored at
+    eps, not eps |f|. A product of single libm calls (sin(x) at 1e-8) rounds relative to
+    its value."""
+    if problem.expr is None:
+        return True
+    return any(
+        isinstance(node, Call) and node.op is not None and node.op.name in {"add", "sub", "sum"}
+        for node in walk(problem.expr)
+    )
+
+
 class _Sampler:
     """Evaluates f at x0 plus moves over the flattened wrt entries, a batch at a time.
 
@@ -317,7 +333,9 @@ class _Sampler:
         self.problem = problem
         self.dtype = dtype
         self.eps = EPSILON[dtype]
-        self.base, self.x0, self.scale, self.scalar, self.chunk, self.inner = _base(problem, dtype)
+        (self.base, self.x0, self.scale, self.scalar, self.chunk, self.inner, self.floor) = _base(
+            problem, dtype
+        )
         self.evaluations = 0
 
     def __call__(self, columns: np.ndarray, amounts: np.ndarray) -> np.ndarray:
@@ -472,7 +490,7 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -
     scale = np.where(np.isinf(scale), np.nan, scale)
     if outputs > 1:
         steps, scale = np.repeat(steps, outputs, axis=1), np.repeat(scale, outputs, axis=1)
-    magnitudes = np.maximum(np.abs(values), 1.0)
+    magnitudes = np.maximum(np.abs(values), sampler.floor)
     return _Ladder(values, magnitudes, steps, scale, np.repeat(sampler.inner, outputs), shape)
 
 
@@ -493,7 +511,7 @@ def _float_ladder(
     moves = offsets.tolist()
     amounts = np.array([o * h for h in steps for o in moves])
     values = np.asarray(sampler.single(amounts), dtype=np.float64).reshape(len(steps), -1)
-    magnitudes = np.maximum(np.abs(values), 1.0).tolist()
+    magnitudes = np.maximum(np.abs(values), sampler.floor).tolist()
     return _Ladder(values.tolist(), magnitudes, steps, scale, sampler.inner.item(), (1,))
 
 
@@ -513,8 +531,8 @@ def _differences(
     f is computed with a relative error of about eps in its value, and in the values it
     computes from x where it rounds them inside (ladder.x is |x| there, else 0), so each
     value carries noise eps * (max(1, |f|) + |x f'|); the first derivative stands in for
-    f'. The floor of 1 is for cancellation: 0.5 - sigmoid(x) is 0 at 0, yet carries the
-    rounding of the 0.5 it came from.
+    f'. The floor of 1 (where f adds or subtracts: see _sums) is for cancellation:
+    0.5 - sigmoid(x) is 0 at 0, yet carries the rounding of the 0.5 it came from.
     """
     sizes = tuple(map(abs, weights))
     spread = sum(sizes) * abs(ladder.x)
@@ -542,8 +560,10 @@ def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> t
     """
     d, roundoff, h = _settled(sampler, scheme, k, step)
     # |D(h) - D(2h)| is (2^p - 1) times the truncation at h when the h^p term rules; taken
-    # whole, it also covers the next terms
-    estimate = np.abs(d[0] - d[1]) + roundoff[0]
+    # as 2^p times it, it also covers the next terms (for forward differences, p = 1, the
+    # change alone is the truncation, with no room for them)
+    p = scheme.accuracy
+    estimate = np.abs(d[0] - d[1]) * (2**p / (2**p - 1)) + roundoff[0]
     if step is not None:
         far = d[1] - _stencil_at(sampler, scheme, k, 4 * h, d[1].shape)
         in_range = _shrinking(d[0] - d[1], far, scheme.accuracy, roundoff[0])
@@ -634,10 +654,15 @@ def _richardson(sampler: _Sampler, k: int, step: float | None) -> tuple[Any, Any
     shape, (value, estimate, chosen, trusted) = _richardson_ladder(sampler, k, top)
     if step is None and not _everywhere(trusted):
         # untrusted entries try further down the ladder, then (far from 0) steps on the
-        # scale of 1 rather than of |x|
+        # scale of 1 rather than of |x|, then (near 0) steps on the scale of |x|, which
+        # stay inside a domain that ends at 0 (log(x) at 1e-6)
         fallbacks = [top / RICHARDSON_RATIO**RICHARDSON_STEPS]
         if np.any(scale > 1):
             fallbacks.append(RICHARDSON_FIRST * np.ones_like(scale))
+        size = np.abs(sampler.x0)
+        near_zero = (size > 0) & (size < RICHARDSON_RATIO**-RICHARDSON_STEPS)
+        if step is None and np.any(near_zero):
+            fallbacks.append(RICHARDSON_FIRST * np.where(near_zero, size, scale))
         for lower in fallbacks:
             if _everywhere(trusted):
                 break
