@@ -191,9 +191,11 @@ def test_a_step_far_too_large_gets_an_unknown_error_not_a_small_one(scheme, step
     assert outcome.details["error_estimate"] == math.inf
 
 
-@pytest.mark.parametrize("scheme", ["central", "forward", "five-point", "richardson"])
+@pytest.mark.parametrize("scheme", ["central", "forward", "five-point"])
 def test_a_user_step_in_the_asymptotic_range_keeps_a_finite_estimate_that_bounds(scheme):
-    """x**3 at 0: D(h) is all truncation (f' = 0), shrinking exactly as h^p says."""
+    """x**3 at 0: D(h) is all truncation (f' = 0), shrinking exactly as h^p says.
+    (Richardson says inf there: its trust test wants changes small against D, which is
+    all change here; a ratio near r^2 alone lets garbage through.)"""
     outcome = numeric.differentiate(build_problem("x**3", "x=0"), scheme, step=1e-3)
     error = abs(float(outcome.value["x"]))
     assert error <= outcome.details["error_estimate"] < 1e-5

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -177,3 +178,37 @@ def test_grammar_generated_expressions_never_traceback(cli_runner, text):
         assert isinstance(result.exception, SystemExit), (text, repr(result.exception))
     if result.exit_code == 2:
         assert result.stderr.startswith(("diffcli: error:", "Usage:")), (text, result.stderr)
+
+
+LIBM = ["sin", "cos", "exp", "log", "sqrt", "atan", "tanh", "sinh", "asinh"]
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=_examples(25))
+@given(
+    calls=st.lists(st.sampled_from(LIBM), min_size=1, max_size=3),
+    power=st.sampled_from(["", "x**2*", "x**3*", "x**-1*", "x**0.5*"]),
+    quotient=st.booleans(),
+    x=st.one_of(
+        st.floats(1e-9, 200), st.floats(0.01, 10)
+    ),  # exp(x)**3 < 1e308.map(lambda v: float(f"{v:.6g}")),
+)
+def test_numeric_estimates_bound_the_error_of_libm_products(calls, power, quotient, x):
+    """Products and quotients of single libm calls round relative to their value (no floor
+    of 1 in the noise, no eps |x f'| term): the estimates must still bound the error. The
+    point is given exactly as float64 stores it, so that the error is the method's alone."""
+    factors = [f"{name}(x)" for name in calls]
+    body = (
+        "*".join(factors)
+        if not quotient or len(factors) == 1
+        else (f"{factors[0]}/({'*'.join(factors[1:])})")
+    )
+    expression = power + body
+    for scheme in ("central", "five-point"):  # richardson: see its benchmark (>= 95 %)
+        comparison = diffcli.compare(
+            expression, f"x={Decimal(x)}", scheme=scheme, methods=("numeric",)
+        )
+        exact = comparison.reference.value["x"]
+        # away from the ends of the float range, where f itself overflows or underflows
+        assume(1e-250 < abs(float(exact)) < 1e250 and not comparison.reference.problems)
+        numeric = comparison.methods["numeric"]
+        assert numeric.abs_error <= numeric.details["error_estimate"], (expression, x, scheme)

@@ -251,7 +251,10 @@ class _Base(NamedTuple):
     scalar: bool
     chunk: int  # points per pass: bounds memory for long vectors
     inner: np.ndarray  # |x0| where f rounds the entries inside, else 0 (see _rounds_inside)
-    floor: float  # of |f| in f's noise: 1 where f adds or subtracts (see _sums)
+    # f's noise is eps * max(floor, roundings |f|): a floor of 1 where f adds or
+    # subtracts (see _sums); else each of the roundings of a product is relative to |f|
+    floor: float
+    roundings: float
 
 
 _BASES: dict[tuple[int, type], tuple[Problem, _Base]] = {}
@@ -269,10 +272,13 @@ def _base(problem: Problem, dtype: type) -> _Base:
         chunk = max(1, MAX_BATCH_ENTRIES // max(1, x0.size))
         rounds = _rounds_inside(problem)
         inner = np.abs(x0) if rounds else np.zeros_like(x0)
-        floor = 1.0 if rounds or _sums(problem) else 0.0
+        floor, roundings = (1.0, 1.0) if rounds or _sums(problem) else (0.0, _calls(problem))
         if len(_BASES) > 64:
             _BASES.clear()
-        cached = _BASES[key] = (problem, _Base(base, x0, scale, scalar, chunk, inner, floor))
+        cached = _BASES[key] = (
+            problem,
+            _Base(base, x0, scale, scalar, chunk, inner, floor, roundings),
+        )
     return cached[1]
 
 
@@ -321,6 +327,13 @@ def _sums(problem: Problem) -> bool:
     )
 
 
+def _calls(problem: Problem) -> float:
+    """How many operations of the tree round (at least one): in a product of them the
+    relative errors add up."""
+    assert problem.expr is not None
+    return float(max(1, sum(isinstance(node, Call) for node in walk(problem.expr))))
+
+
 class _Sampler:
     """Evaluates f at x0 plus moves over the flattened wrt entries, a batch at a time.
 
@@ -333,9 +346,10 @@ class _Sampler:
         self.problem = problem
         self.dtype = dtype
         self.eps = EPSILON[dtype]
-        (self.base, self.x0, self.scale, self.scalar, self.chunk, self.inner, self.floor) = _base(
-            problem, dtype
-        )
+        known = _base(problem, dtype)
+        self.base, self.x0, self.scale = known.leaves, known.x0, known.scale
+        self.scalar, self.chunk = known.scalar, known.chunk
+        self.inner, self.floor, self.roundings = known.inner, known.floor, known.roundings
         self.evaluations = 0
 
     def __call__(self, columns: np.ndarray, amounts: np.ndarray) -> np.ndarray:
@@ -469,7 +483,10 @@ class _Ladder(NamedTuple):
     magnitudes: Any  # max(1, |f|) of each value, for its round-off
     steps: Any  # each column's step
     scale: Any  # step^K
-    x: Any  # each column's |x|, where f rounds it inside (else 0): see _differences
+    # each column's |x| where x + o h is rounded: inside f (see _rounds_inside), or where
+    # the outer points reach the next power of two, past which x + 2h is not exact (x just
+    # below 1); else 0. A row a step
+    x: Any
     shape: tuple[int, ...]  # the derivative table's: (n, *output)
 
 
@@ -488,10 +505,14 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -
     scale = steps if k == 1 else steps**k
     # a step^K past the float range would make D = 0 whatever f is: unknown instead
     scale = np.where(np.isinf(scale), np.nan, scale)
+    magnitudes = _magnitudes(sampler, values)
+    size = np.abs(sampler.x0)
+    top = np.ldexp(1.0, np.frexp(size)[1])  # the power of two above |x|
+    crossing = size + np.abs(offsets).max() * steps >= top
+    rounded = np.repeat(np.where(crossing, size, sampler.inner), outputs, axis=1)
     if outputs > 1:
         steps, scale = np.repeat(steps, outputs, axis=1), np.repeat(scale, outputs, axis=1)
-    magnitudes = np.maximum(np.abs(values), sampler.floor)
-    return _Ladder(values, magnitudes, steps, scale, np.repeat(sampler.inner, outputs), shape)
+    return _Ladder(values, magnitudes, steps, scale, rounded, shape)
 
 
 def _float_ladder(
@@ -511,8 +532,19 @@ def _float_ladder(
     moves = offsets.tolist()
     amounts = np.array([o * h for h in steps for o in moves])
     values = np.asarray(sampler.single(amounts), dtype=np.float64).reshape(len(steps), -1)
-    magnitudes = np.maximum(np.abs(values), sampler.floor).tolist()
-    return _Ladder(values.tolist(), magnitudes, steps, scale, sampler.inner.item(), (1,))
+    magnitudes = _magnitudes(sampler, values).tolist()
+    size, inner, reach = abs(x), sampler.inner.item(), max(map(abs, moves))
+    top = math.ldexp(1.0, math.frexp(size)[1])  # as in _ladder
+    rounded = [size if size + reach * h >= top else inner for h in steps]
+    return _Ladder(values.tolist(), magnitudes, steps, scale, rounded, (1,))
+
+
+def _magnitudes(sampler: _Sampler, values: np.ndarray) -> np.ndarray:
+    """max(floor, roundings |f|) for each value: the size its round-off is relative to."""
+    out = np.abs(values)
+    if sampler.roundings != 1:
+        out *= sampler.roundings
+    return np.maximum(out, sampler.floor, out=out)
 
 
 @lru_cache(maxsize=64)
@@ -535,16 +567,16 @@ def _differences(
     0.5 - sigmoid(x) is 0 at 0, yet carries the rounding of the 0.5 it came from.
     """
     sizes = tuple(map(abs, weights))
-    spread = sum(sizes) * abs(ladder.x)
+    total = sum(sizes)
     d, roundoff = [], []
-    for row, magnitudes, scale in zip(ladder.values, ladder.magnitudes, ladder.scale):
+    for row, magnitudes, scale, x in zip(ladder.values, ladder.magnitudes, ladder.scale, ladder.x):
         value = noise = 0.0
         for w, size, v, m in zip(weights, sizes, row, magnitudes):
             value = value + w * v
             noise = noise + size * m
         value = value / scale
         if k == 1:
-            noise = noise + spread * abs(value)
+            noise = noise + total * abs(x) * abs(value)
         d.append(value)
         roundoff.append(eps * noise / scale)
     return d, roundoff
@@ -707,15 +739,11 @@ def _extrapolated(d: list[Any], roundoff: list[Any], steps: list[Any]) -> tuple[
     signed = [b - a for a, b in pairwise(d)]
     change = [abs(s) for s in signed]
     # in the asymptotic regime each change is r^2 times the next, of one sign, and small
-    # against the value itself (or, where f' is 0 and D is all truncation, close to r^2
-    # times the next); garbage at too large a step fails one of these; a change down at
+    # against the value itself; garbage at too large a step fails one of these (a ratio
+    # near r^2 alone does not: sin(x)**3 at 197 has one by chance); a change down at
     # round-off passes
     shrinking = [
-        (
-            (later * (r2 / 3) <= earlier)
-            & (s_later * s_earlier > 0)
-            & ((later <= 0.1 * abs(v)) | (earlier <= 3 * r2 * later))
-        )
+        ((later * (r2 / 3) <= earlier) & (s_later * s_earlier > 0) & (later <= 0.1 * abs(v)))
         | (later <= 4 * r)
         for earlier, later, s_earlier, s_later, v, r in zip(
             change, change[1:], signed, signed[1:], d[2:], roundoff[2:]
