@@ -627,7 +627,7 @@ def _settled(
     eps^(1/(p+K)) max(1, |x|) and then moves to the step that balances the measured
     truncation against the measured noise: D(h) - D(2h) gives the h^p coefficient c, and
     c h^p = noise / h^K sets h. At most STEP_MOVES moves, each only while the better step
-    is more than 4x away (a badly scaled function, such as sin(1000 x), or sin(x) far from
+    is more than 2x away (a badly scaled function, such as sin(1000 x), or sin(x) far from
     0); D is always at the final step."""
     offsets, weights = _weighted(scheme, k)
     eps = sampler.eps
@@ -651,7 +651,7 @@ def _settled(
 def _balanced_step(
     d: np.ndarray, roundoff: np.ndarray, h: np.ndarray, p: int, k: int, x0: np.ndarray
 ) -> np.ndarray | None:
-    """The step where truncation c h^p equals round-off, per entry, if any is 4x off h.
+    """The step where truncation c h^p equals round-off, per entry, if any is 2x off h.
 
     At h the truncation is T = |D(h) - D(2h)| / (2^p - 1) and the round-off R; as c h^p
     and noise / h^K they balance (c h*^p = (K/p) noise / h*^K) at h* = h ((K R) / (p T))
@@ -664,7 +664,7 @@ def _balanced_step(
     truncation_at_h = change / (2**p - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ideal = h * ((k * roundoff_at_h) / (p * truncation_at_h)) ** (1.0 / (p + k))
-    move = measurable & np.isfinite(ideal) & (ideal > 0) & ((ideal > 4 * h) | (ideal < h / 4))
+    move = measurable & np.isfinite(ideal) & (ideal > 0) & ((ideal > 2 * h) | (ideal < h / 2))
     # a stencil that reaches outside the domain (log near 0) gets a smaller step, below
     # |x| itself when x is near a boundary at 0 (log(x) at 1e-300)
     outside = ~np.isfinite(change)
