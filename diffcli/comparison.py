@@ -260,7 +260,7 @@ def _exact(
     return Reference("exact", values, problems), outcome, seconds, None, derived
 
 
-class StoredPoint(NamedTuple):
+class _StoredPoint(NamedTuple):
     shift: float
     note: str
 
@@ -271,7 +271,7 @@ def _stored_point_shift(
     reference: Reference,
     results: dict[str, MethodResult],
     timeout: float | None,
-) -> StoredPoint | None:
+) -> _StoredPoint | None:
     """Where a method misses the exact value and the point is not exact in float64
     (x = 100000000.1 is stored as 100000000.09999999), how far the derivative moves between
     the two points: every float method works at the stored one, so none is to blame for
@@ -305,7 +305,7 @@ def _stored_point_shift(
     name, v = inexact[0]
     others = len(inexact) - 1
     more = f" (and {others} more {'entry' if others == 1 else 'entries'})" if others else ""
-    return StoredPoint(
+    return _StoredPoint(
         shift,
         f"{name} = {float(v)!r} is stored in float64 as {float(v):.17g}{more}, where every "
         f"method but the exact one works; the exact derivative there differs by "

@@ -250,6 +250,8 @@ class _Base(NamedTuple):
     # float64 too (the same arithmetic, without NumPy's cost per call on arrays of one)
     scalar: bool
     chunk: int  # points per pass: bounds memory for long vectors
+    size: np.ndarray  # |x0|
+    ceiling: np.ndarray  # the power of two above |x0|: past it x0 + 2h may not be exact
     inner: np.ndarray  # |x0| where f rounds the entries inside, else 0 (see _rounds_inside)
     # f's noise is eps * max(floor, roundings |f|): a floor of 1 where f adds or
     # subtracts (see _sums); else each of the roundings of a product is relative to |f|
@@ -266,18 +268,21 @@ def _base(problem: Problem, dtype: type) -> _Base:
     if cached is None or cached[0] is not problem:
         base = leaves(problem, dtype)
         x0 = np.concatenate([base[name].ravel() for name in problem.wrt])
-        scale = np.maximum(np.abs(x0), 1.0)
-        x0.flags.writeable = scale.flags.writeable = False
+        size = np.abs(x0)
+        scale = np.maximum(size, 1.0)
+        ceiling = np.ldexp(1.0, np.frexp(size)[1])
+        for shared in (x0, size, scale, ceiling):
+            shared.flags.writeable = False
         scalar = x0.size == 1 and problem.output_shape == () and dtype is np.float64
         chunk = max(1, MAX_BATCH_ENTRIES // max(1, x0.size))
         rounds = _rounds_inside(problem)
-        inner = np.abs(x0) if rounds else np.zeros_like(x0)
+        inner = size if rounds else np.zeros_like(x0)
         floor, roundings = (1.0, 1.0) if rounds or _sums(problem) else (0.0, _calls(problem))
         if len(_BASES) > 64:
             _BASES.clear()
         cached = _BASES[key] = (
             problem,
-            _Base(base, x0, scale, scalar, chunk, inner, floor, roundings),
+            _Base(base, x0, scale, scalar, chunk, size, ceiling, inner, floor, roundings),
         )
     return cached[1]
 
@@ -349,6 +354,7 @@ class _Sampler:
         known = _base(problem, dtype)
         self.base, self.x0, self.scale = known.leaves, known.x0, known.scale
         self.scalar, self.chunk = known.scalar, known.chunk
+        self.size, self.ceiling = known.size, known.ceiling
         self.inner, self.floor, self.roundings = known.inner, known.floor, known.roundings
         self.evaluations = 0
 
@@ -480,7 +486,7 @@ class _Ladder(NamedTuple):
     """
 
     values: Any
-    magnitudes: Any  # max(1, |f|) of each value, for its round-off
+    magnitudes: Any  # max(floor, roundings |f|) of each value, for its round-off
     steps: Any  # each column's step
     scale: Any  # step^K
     # each column's |x| where x + o h is rounded: inside f (see _rounds_inside), or where
@@ -506,10 +512,8 @@ def _ladder(sampler: _Sampler, offsets: np.ndarray, steps: np.ndarray, k: int) -
     # a step^K past the float range would make D = 0 whatever f is: unknown instead
     scale = np.where(np.isinf(scale), np.nan, scale)
     magnitudes = _magnitudes(sampler, values)
-    size = np.abs(sampler.x0)
-    top = np.ldexp(1.0, np.frexp(size)[1])  # the power of two above |x|
-    crossing = size + np.abs(offsets).max() * steps >= top
-    rounded = np.repeat(np.where(crossing, size, sampler.inner), outputs, axis=1)
+    crossing = sampler.size + np.abs(offsets).max() * steps >= sampler.ceiling
+    rounded = np.repeat(np.where(crossing, sampler.size, sampler.inner), outputs, axis=1)
     if outputs > 1:
         steps, scale = np.repeat(steps, outputs, axis=1), np.repeat(scale, outputs, axis=1)
     return _Ladder(values, magnitudes, steps, scale, rounded, shape)
@@ -533,9 +537,9 @@ def _float_ladder(
     amounts = np.array([o * h for h in steps for o in moves])
     values = np.asarray(sampler.single(amounts), dtype=np.float64).reshape(len(steps), -1)
     magnitudes = _magnitudes(sampler, values).tolist()
-    size, inner, reach = abs(x), sampler.inner.item(), max(map(abs, moves))
-    top = math.ldexp(1.0, math.frexp(size)[1])  # as in _ladder
-    rounded = [size if size + reach * h >= top else inner for h in steps]
+    size, ceiling, inner = abs(x), sampler.ceiling.item(), sampler.inner.item()
+    reach = max(map(abs, moves))
+    rounded = [size if size + reach * h >= ceiling else inner for h in steps]
     return _Ladder(values.tolist(), magnitudes, steps, scale, rounded, (1,))
 
 
@@ -560,11 +564,11 @@ def _differences(
 ) -> tuple[list[Any], list[Any]]:
     """The stencil's value at each step of the ladder, and the round-off in it, as rows.
 
-    f is computed with a relative error of about eps in its value, and in the values it
-    computes from x where it rounds them inside (ladder.x is |x| there, else 0), so each
-    value carries noise eps * (max(1, |f|) + |x f'|); the first derivative stands in for
-    f'. The floor of 1 (where f adds or subtracts: see _sums) is for cancellation:
-    0.5 - sigmoid(x) is 0 at 0, yet carries the rounding of the 0.5 it came from.
+    f is computed with a relative error of about eps in its value, and in x + o h where
+    that is rounded (ladder.x is |x| there, else 0), so each value carries noise
+    eps * (magnitude + |x f'|); the first derivative stands in for f'. The magnitude
+    (_magnitudes) is max(1, |f|) where f adds or subtracts, for cancellation: 0.5 -
+    sigmoid(x) is 0 at 0, yet carries the rounding of the 0.5 it came from.
     """
     sizes = tuple(map(abs, weights))
     total = sum(sizes)
@@ -598,7 +602,7 @@ def _stencil(sampler: _Sampler, scheme: Scheme, k: int, step: float | None) -> t
     estimate = np.abs(d[0] - d[1]) * (2**p / (2**p - 1)) + roundoff[0]
     if step is not None:
         far = d[1] - _stencil_at(sampler, scheme, k, 4 * h, d[1].shape)
-        in_range = _shrinking(d[0] - d[1], far, scheme.accuracy, roundoff[0])
+        in_range = _shrinking(d[0] - d[1], far, p, roundoff[0])
         estimate = np.where(in_range, estimate, np.inf)
     return d[0], estimate, h
 
@@ -691,9 +695,9 @@ def _richardson(sampler: _Sampler, k: int, step: float | None) -> tuple[Any, Any
         fallbacks = [top / RICHARDSON_RATIO**RICHARDSON_STEPS]
         if np.any(scale > 1):
             fallbacks.append(RICHARDSON_FIRST * np.ones_like(scale))
-        size = np.abs(sampler.x0)
+        size = sampler.size
         near_zero = (size > 0) & (size < RICHARDSON_RATIO**-RICHARDSON_STEPS)
-        if step is None and np.any(near_zero):
+        if np.any(near_zero):
             fallbacks.append(RICHARDSON_FIRST * np.where(near_zero, size, scale))
         for lower in fallbacks:
             if _everywhere(trusted):
