@@ -3,9 +3,15 @@ compare the three. The public API loads lazily, so `import diffcli` stays cheap.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+# The printers, explain and SymPy walk a tree recursively; a long sum (a + b + ... over a
+# thousand terms) is that deep. Trees are capped at MAX_HEIGHT levels (lang/parse.py), which
+# this recursion limit covers; Python's default of 1000 does not.
+RECURSION_LIMIT = 10_000
+sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
 __all__ = ["Comparison", "DiffcliError", "Options", "__version__", "compare", "parse"]
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ import click
 from diffcli import __version__
 from diffcli.errors import DiffcliError
 from diffcli.options import DEVICES, DTYPES, FORMATS, LAYOUTS, MODES, SCHEMES
+from diffcli.resources import DEFAULT_MEMORY_MIB
 
 EXIT_BAD_INPUT = 2
 
@@ -130,6 +131,14 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             metavar="N",
             help="Most entries of one value in POINT.",
+        ),
+        click.option(
+            "--max-memory",
+            type=float,
+            default=DEFAULT_MEMORY_MIB,
+            show_default=True,
+            metavar="MIB",
+            help="Memory budget of the working arrays, in MiB; larger work runs in chunks.",
         ),
         click.option(
             "--python",

@@ -324,8 +324,12 @@ def _method(name: str, problem: Problem, options: Options) -> Callable[[], Outco
                     f"--scheme {options.scheme}: the Hessian is computed by central second "
                     "differences; use --scheme central (the default)"
                 )
-            return lambda: numeric.hessian(problem, options.dtype, options.step)
-        return lambda: numeric.differentiate(problem, options.scheme, options.dtype, options.step)
+            return lambda: numeric.hessian(
+                problem, options.dtype, options.step, options.max_memory
+            )
+        return lambda: numeric.differentiate(
+            problem, options.scheme, options.dtype, options.step, options.max_memory
+        )
     from diffcli.methods import autograd
 
     return lambda: autograd.differentiate(problem, options.device, options.dtype, options.mode)
@@ -382,10 +386,14 @@ def _fallback_reference(
 
     if problem.command == "hessian":
         source = "numeric (central second differences)"
-        estimate = partial(numeric.hessian, problem, "float64")
+        estimate = partial(
+            numeric.hessian, problem, "float64", memory_mib=options.max_memory
+        )
     else:
         source = "richardson"
-        estimate = partial(numeric.differentiate, problem, "richardson", "float64")
+        estimate = partial(
+            numeric.differentiate, problem, "richardson", "float64", memory_mib=options.max_memory
+        )
     try:
         with warnings.catch_warnings(), deadline(options.timeout):
             warnings.simplefilter("ignore")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from diffcli.errors import OptionError
 from diffcli.lang.parse import Limits
+from diffcli.resources import DEFAULT_MEMORY_MIB, budget_bytes
 
 METHODS = ("symbolic", "numeric", "autograd")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -41,6 +42,7 @@ class Options:
     max_nodes: int = 5_000  # parts of an expression
     max_depth: int = 100  # levels of nesting
     max_entries: int = 100_000  # entries of one POINT value
+    max_memory: float = DEFAULT_MEMORY_MIB  # MiB of working arrays (resources.py)
 
     def limits(self) -> Limits:
         """The parser's limits, as these options set them."""
@@ -76,6 +78,7 @@ class Options:
         ):
             if limit < 1:
                 raise OptionError(f"{flag} must be at least 1, got {limit}")
+        budget_bytes(self.max_memory)
         if self.timeout is not None and not (math.isfinite(self.timeout) and self.timeout > 0):
             raise OptionError(f"--timeout must be a positive number of seconds, got {self.timeout}")
         for flag, value in (("--rtol", self.rtol), ("--atol", self.atol)):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from diffcli.errors import ParseError
-from diffcli.lang.expr import Call, Const, Expr, Index, ListLit, Num, Var
+from diffcli.lang.expr import Call, Const, Expr, Index, ListLit, Num, Var, walk
 from diffcli.lang.ops import BY_NAME, CALLABLE, CONSTANTS, FUNCTION_NAMES, NORM_BY_ORDER
 
 
@@ -27,6 +27,9 @@ class Limits:
     max_exponent: float = 1e6
     max_entries: int = 100_000  # of one POINT value
     max_constant: float = 1.7976931348623157e308  # float64's largest
+    # operations in a row, chains included: the engines' walks recurse this deep (see
+    # diffcli.RECURSION_LIMIT); a 1000-term sum fits
+    max_height: int = 1_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -39,6 +42,14 @@ _BINOPS = {
     ast.Pow: "pow",
     ast.MatMult: "matmul",
 }
+
+_FAMILIES = ((ast.Add, ast.Sub), (ast.Mult, ast.Div))
+
+
+def _family(op: ast.operator) -> int | None:
+    """Which chain an operator continues: sums and differences, or products and quotients."""
+    return next((i for i, family in enumerate(_FAMILIES) if isinstance(op, family)), None)
+
 
 _SPELLED = {
     ast.FloorDiv: "//",
@@ -82,7 +93,24 @@ def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> Expr:
     except (RecursionError, MemoryError):
         raise ParseError("the expression is nested too deeply", text, 0, len(text)) from None
     builder = _Builder(text, source, origin, limits)
-    return builder.build(tree.body, depth=0)
+    expr = builder.build(tree.body, depth=0)
+    _check_height(expr, text, limits)
+    return expr
+
+
+def _check_height(expr: Expr, text: str, limits: Limits) -> None:
+    """Refuse a tree taller than the engines' recursive walks can follow (a chain of
+    thousands of terms): sum([...]) of a list holds as many terms at one level."""
+    height: dict[int, int] = {}
+    for node in walk(expr):
+        height[id(node)] = 1 + max((height[id(c)] for c in node.children), default=0)
+        if height[id(node)] > limits.max_height:
+            raise ParseError(
+                f"more than {limits.max_height:,} operations in a row; "
+                "sum([a, b, ...]) adds many terms in one",
+                text,
+                *node.span,
+            )
 
 
 def _check_characters(text: str, limits: Limits) -> None:
@@ -210,15 +238,28 @@ class _Builder:
         raise self.fail(f"{symbol} is not part of the expression language", node)
 
     def _BinOp(self, node: ast.BinOp, depth: int) -> Expr:
-        name = _BINOPS.get(type(node.op))
-        if name is None:
-            symbol = _SPELLED.get(type(node.op), type(node.op).__name__)
-            raise self.fail(f"the operator {symbol} is not part of the expression language", node)
-        left = self.build(node.left, depth)
-        right = self.build(node.right, depth)
-        if name == "pow":
-            self._check_power(left, right, node)
-        return Call(span=self.span(node), op=BY_NAME[name], args=(left, right))
+        # a chain of one associative family (a + b - c + ...) is one level, as a reader sees
+        # it; its left spine is walked in a loop, so a long sum needs no deep recursion
+        spine = [node]
+        while isinstance(spine[-1].left, ast.BinOp) and _family(spine[-1].left.op) is not None:
+            if _family(spine[-1].left.op) != _family(node.op):
+                break
+            spine.append(spine[-1].left)
+        for link in spine:
+            if _BINOPS.get(type(link.op)) is None:
+                symbol = _SPELLED.get(type(link.op), type(link.op).__name__)
+                raise self.fail(
+                    f"the operator {symbol} is not part of the expression language", link
+                )
+        self.nodes += len(spine) - 1
+        result = self.build(spine[-1].left, depth)
+        for link in reversed(spine):
+            name = _BINOPS[type(link.op)]
+            right = self.build(link.right, depth)
+            if name == "pow":
+                self._check_power(result, right, link)
+            result = Call(span=self.span(link), op=BY_NAME[name], args=(result, right))
+        return result
 
     def _check_power(self, base: Expr, exponent: Expr, node: ast.AST) -> None:
         """Refuse exponents that would make exact arithmetic explode (9**9**9, x**10**100)."""

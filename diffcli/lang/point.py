@@ -165,7 +165,13 @@ class _ValueReader:
             inner = inner.operand
         if isinstance(inner, ast.Constant) and type(inner.value) in (int, float):
             literal = ast.get_source_segment(self.source, inner) or repr(inner.value)
-            value = Fraction(literal.replace("_", ""))
+            # an int in any Python spelling (0x10, 0b11, 1_000) is exact as Python reads it;
+            # a float literal is read as the exact decimal it spells
+            value = (
+                Fraction(inner.value)
+                if isinstance(inner.value, int)
+                else Fraction(literal.replace("_", ""))
+            )
             if not math.isfinite(float(inner.value)):
                 raise self.fail(f"{literal} is too large for float64", node)
             return sign * value

@@ -32,11 +32,11 @@ from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Call, Const, Expr, Index, Num, Var, walk
 from diffcli.methods import HESSIAN, Outcome
 from diffcli.problem import Problem
+from diffcli.resources import DEFAULT_MEMORY_MIB, rows_per_chunk
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 COMPLEX = {np.float64: np.complex128, np.float32: np.complex64}
 EPSILON = {dtype: float(np.finfo(dtype).eps) for dtype in DTYPES.values()}
-MAX_BATCH_ENTRIES = 1 << 22  # rows x entries per evaluation: bounds memory for big vectors
 
 # functions of one argument that NumPy computes in one call, rounding only the result
 # (sigmoid and softplus are not: they go through logaddexp, which rounds a value of size |x|)
@@ -249,7 +249,7 @@ class _Base(NamedTuple):
     # one derivative in float64: Richardson's ladder can run on Python floats, which are
     # float64 too (the same arithmetic, without NumPy's cost per call on arrays of one)
     scalar: bool
-    chunk: int  # points per pass: bounds memory for long vectors
+    row_elements: int  # numbers held alive per point evaluated: sizes the chunks
     size: np.ndarray  # |x0|
     ceiling: np.ndarray  # the power of two above |x0|: past it x0 + 2h may not be exact
     inner: np.ndarray  # |x0| where f rounds the entries inside, else 0 (see _rounds_inside)
@@ -274,7 +274,7 @@ def _base(problem: Problem, dtype: type) -> _Base:
         for shared in (x0, size, scale, ceiling):
             shared.flags.writeable = False
         scalar = x0.size == 1 and problem.output_shape == () and dtype is np.float64
-        chunk = max(1, MAX_BATCH_ENTRIES // max(1, x0.size))
+        row_elements = _row_elements(problem, x0.size)
         rounds = _rounds_inside(problem)
         inner = size if rounds else np.zeros_like(x0)
         floor, roundings = (1.0, 1.0) if rounds or _sums(problem) else (0.0, _calls(problem))
@@ -282,9 +282,19 @@ def _base(problem: Problem, dtype: type) -> _Base:
             _BASES.clear()
         cached = _BASES[key] = (
             problem,
-            _Base(base, x0, scale, scalar, chunk, size, ceiling, inner, floor, roundings),
+            _Base(base, x0, scale, scalar, row_elements, size, ceiling, inner, floor, roundings),
         )
     return cached[1]
+
+
+def _row_elements(problem: Problem, entries: int) -> int:
+    """Numbers one evaluated point keeps alive: its entries and every node's value (the
+    evaluator holds them all until the end). A --python function cannot be read: eight
+    times its inputs and output is assumed."""
+    if problem.expr is None:
+        return 8 * (entries + math.prod(problem.output_shape))
+    sizes = sum(math.prod(node.shape or ()) for node in walk(problem.expr))
+    return entries + sizes
 
 
 def _rounds_inside(problem: Problem) -> bool:
@@ -344,16 +354,19 @@ class _Sampler:
 
     Stencils move one entry a point (`single`); the Hessian's corners move two, given
     sparsely (`__call__`), so no dense points x entries matrix of moves is ever built.
-    Points are made a chunk at a time, which bounds memory for long vectors.
+    Points are made and evaluated a chunk at a time, sized by the memory budget and the
+    time a chunk may take (resources.py): memory is O(chunk x entries), never entries^2,
+    and the deadline is checked between chunks.
     """
 
-    def __init__(self, problem: Problem, dtype: type) -> None:
+    def __init__(self, problem: Problem, dtype: type, memory_mib: float) -> None:
         self.problem = problem
         self.dtype = dtype
         self.eps = EPSILON[dtype]
         known = _base(problem, dtype)
         self.base, self.x0, self.scale = known.leaves, known.x0, known.scale
-        self.scalar, self.chunk = known.scalar, known.chunk
+        self.scalar = known.scalar
+        self.chunk = rows_per_chunk(known.row_elements, memory_mib)
         self.size, self.ceiling = known.size, known.ceiling
         self.inner, self.floor, self.roundings = known.inner, known.floor, known.roundings
         self.evaluations = 0
@@ -369,19 +382,19 @@ class _Sampler:
         return self._in_chunks(len(columns), self.chunk, points)
 
     def single(self, moves: np.ndarray) -> np.ndarray:
-        """Blocks of n points, point i of a block adding moves[..., i] to entry i alone:
-        the moves sit on the diagonal of each block, written through a strided view."""
+        """Blocks of n points, point i of a block adding moves[..., i] to entry i alone;
+        a chunk may end inside a block (n = 10^5 entries is 10^5 points a block)."""
         n = self.x0.size
         if n == 1 and moves.size <= self.chunk:  # every point moves the one entry
             return self._at(np.add(self.x0, moves.reshape(-1, 1), dtype=self._working(moves)))
-        blocks = moves.reshape(-1, n)
+        flat = moves.ravel()
 
         def points(start: int, stop: int) -> np.ndarray:
-            rows = self._copies((stop - start) * n, blocks)
-            rows.reshape(stop - start, n * n)[:, :: n + 1] += blocks[start:stop]
+            rows = self._copies(stop - start, flat)
+            rows[np.arange(stop - start), np.arange(start, stop) % n] += flat[start:stop]
             return rows
 
-        return self._in_chunks(len(blocks), max(1, self.chunk // n), points)
+        return self._in_chunks(flat.size, self.chunk, points)
 
     def _working(self, moves: np.ndarray) -> type:
         return COMPLEX[self.dtype] if moves.dtype.kind == "c" else self.dtype
@@ -396,9 +409,12 @@ class _Sampler:
     ) -> np.ndarray:
         if total <= size:
             return self._at(points(0, total))
-        return np.concatenate(
-            [self._at(points(i, min(i + size, total))) for i in range(0, total, size)]
-        )
+        first = self._at(points(0, size))
+        out = np.empty((total, *first.shape[1:]), dtype=first.dtype)
+        out[:size] = first
+        for i in range(size, total, size):
+            out[i : i + size] = self._at(points(i, min(i + size, total)))
+        return out
 
     def _at(self, points: np.ndarray) -> np.ndarray:
         """f at each row of points, a row being the wrt entries flattened in order."""
@@ -422,10 +438,11 @@ def differentiate(
     scheme_name: str = "central",
     dtype_name: str = "float64",
     step: float | None = None,
+    memory_mib: float = DEFAULT_MEMORY_MIB,
 ) -> Outcome:
     """Derivative of every output by every entry of the wrt variables, by finite differences."""
     dtype = DTYPES[dtype_name]
-    sampler = _Sampler(problem, dtype)
+    sampler = _Sampler(problem, dtype, memory_mib)
     with np.errstate(all="ignore"):  # non-finite values are reported, not warned about
         if scheme_name == "richardson":
             table, estimate, steps = _richardson(sampler, problem.order, step)
@@ -843,7 +860,12 @@ def _by_variable(problem: Problem, table: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = None) -> Outcome:
+def hessian(
+    problem: Problem,
+    dtype_name: str = "float64",
+    step: float | None = None,
+    memory_mib: float = DEFAULT_MEMORY_MIB,
+) -> Outcome:
     """Second differences over the flattened wrt variables, with an error estimate.
 
     Diagonal: (f(x+h) - 2 f(x) + f(x-h)) / h^2; off the diagonal, the four-point formula
@@ -854,7 +876,7 @@ def hessian(problem: Problem, dtype_name: str = "float64", step: float | None = 
     (and, for a step the user gives, is inf where the table at 4h shows no h^2 law).
     """
     dtype = DTYPES[dtype_name]
-    sampler = _Sampler(problem, dtype)
+    sampler = _Sampler(problem, dtype, memory_mib)
     with np.errstate(all="ignore"):
         diagonal, _, h = _settled(sampler, SCHEMES["central"], 2, step)
         f0 = float(sampler(np.zeros((1, 1), dtype=int), np.zeros((1, 1)))[0])

@@ -32,8 +32,29 @@ class StopGradient(sp.Function):
 
     nargs = 1
 
+    @classmethod
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
+        """Of a number it is that number, so comparisons (Min, Max, abs) and float
+        conversion see a number where the point has been substituted."""
+        return arg if arg.is_number else None
+
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.S.Zero
+
+    def _eval_is_extended_real(self) -> bool | None:
+        return self.args[0].is_extended_real
+
+    def _eval_is_positive(self) -> bool | None:
+        return self.args[0].is_positive
+
+    def _eval_is_negative(self) -> bool | None:
+        return self.args[0].is_negative
+
+    def _eval_is_zero(self) -> bool | None:
+        return self.args[0].is_zero
+
+    def _eval_evalf(self, prec: int) -> sp.Expr:
+        return self.args[0]._eval_evalf(prec)
 
     def _sympystr(self, printer: Any) -> str:
         return f"stop_gradient({printer._print(self.args[0])})"
@@ -553,11 +574,15 @@ def _exact_array(flat: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
 
 
 def _depends_on(node: Expr, names: set[str]) -> bool:
-    for sub in walk(node):
+    """Whether a derivative flows from the named variables into node (not through a stop)."""
+    stack = [node]
+    while stack:
+        sub = stack.pop()
         if isinstance(sub, Call) and sub.op is not None and sub.op.name == "stop_gradient":
             continue
         if isinstance(sub, Var) and sub.name in names:
             return True
+        stack.extend(sub.children)
     return False
 
 

@@ -1,0 +1,54 @@
+"""Bounds on memory and time that hold by construction: work is cut into chunks.
+
+Work that grows with the input (finite differences over n entries, a grid of N points)
+runs a chunk at a time. A chunk is sized so that its working arrays fit the memory budget
+and so that it takes a fraction of a second: the deadline (deadline.py) is checked between
+chunks, and no single NumPy call runs long enough to outlast it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from diffcli.errors import OptionError
+
+DEFAULT_MEMORY_MIB = 1024  # working arrays of one comparison, at most
+MIB = 1 << 20
+# elements one chunk may touch: about 10-50 ms of NumPy work, so a deadline is met within
+# a fraction of a second whatever the input
+CHUNK_ELEMENTS = 1 << 21
+ITEMSIZE = 16  # the widest working number (complex128 for the complex step)
+
+
+def budget_bytes(memory_mib: float) -> int:
+    """The budget in bytes (--max-memory is in MiB)."""
+    if not (math.isfinite(memory_mib) and memory_mib >= 16):
+        raise OptionError(f"--max-memory must be at least 16 (MiB), got {memory_mib:g}")
+    return int(memory_mib * MIB)
+
+
+def rows_per_chunk(row_elements: int, memory_mib: float = DEFAULT_MEMORY_MIB) -> int:
+    """How many points to evaluate at once when each holds row_elements numbers alive."""
+    per_row = max(1, row_elements)
+    by_memory = budget_bytes(memory_mib) // (per_row * ITEMSIZE)
+    by_time = CHUNK_ELEMENTS // per_row
+    return max(1, min(by_memory, by_time))
+
+
+def check_fits(what: str, elements: int, memory_mib: float, hint: str) -> None:
+    """Refuse up front a result that cannot fit the budget (a 10^5 x 10^5 Hessian)."""
+    needed = elements * 8
+    budget = budget_bytes(memory_mib)
+    if needed > budget:
+        raise OptionError(
+            f"{what} has {elements:,} entries ({_size(needed)}), more than the memory budget "
+            f"of {_size(budget)} (--max-memory {memory_mib:g}); {hint}"
+        )
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if count < 1024 or unit == "TiB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} TiB"
