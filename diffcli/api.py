@@ -6,8 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from diffcli.comparison import Comparison, run
+from diffcli.deadline import TimedOut, deadline
 from diffcli.options import Options
 from diffcli.problem import build_problem, build_python_problem
+from diffcli.pyfunc import UserCodeError
 
 
 def compare(
@@ -60,5 +62,12 @@ def compare_python(spec: str, at: str | Mapping[str, Any], options: Options) -> 
 
     This runs the file. SymPy does not apply; the reference is the Richardson estimate.
     """
-    problem = build_python_problem(spec, at, options.wrt, options.order, options.command)
+    try:
+        with deadline(options.timeout):
+            problem = build_python_problem(spec, at, options.wrt, options.order, options.command)
+    except TimedOut:
+        raise UserCodeError(
+            f"--python {spec}: running the file and calling the function once did not finish "
+            f"within --timeout {options.timeout:g} s"
+        ) from None
     return run(problem, options)

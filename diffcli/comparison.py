@@ -166,7 +166,10 @@ class Comparison:
 def run(problem: Problem, options: Options) -> Comparison:
     """Compute the reference and every requested method, then the verdict."""
     notes: list[str] = []
-    scale, finite = _function_scale(problem)
+    _check_result_size(problem, options)
+    scale, finite = _bounded(
+        partial(_function_scale, problem), options.timeout, (1.0, True), notes, "f at the point"
+    )
     reference, symbolic_outcome, symbolic_seconds, symbolic_error, symbolic = _exact(
         problem, check_domain=not finite, timeout=options.timeout
     )
@@ -181,11 +184,29 @@ def run(problem: Problem, options: Options) -> Comparison:
     if problem.function is not None and "symbolic" in results:
         results["symbolic"].by_design = NOT_SYMBOLIC
     closed = (
-        _closed_form(problem, symbolic, reference, options.layout) if options.closed_forms else {}
+        _bounded(
+            partial(_closed_form, problem, symbolic, reference, options.layout),
+            options.timeout,
+            {},
+            notes,
+            "the matrix-calculus closed form",
+        )
+        if options.closed_forms
+        else {}
     )
     if symbolic_outcome is not None and closed and "symbolic" in results:
         results["symbolic"].details["closed_form"] = closed
-    kinks = _kinks(problem, scale) if symbolic is not None else []
+    kinks = (
+        _bounded(
+            partial(_kinks, problem, scale, options.max_memory),
+            options.timeout,
+            [],
+            notes,
+            "the one-sided derivatives at the kink",
+        )
+        if symbolic is not None
+        else []
+    )
     measured = [
         _measure(r, reference, problem, options, scale, bool(kinks)) for r in results.values()
     ]
@@ -203,7 +224,17 @@ def run(problem: Problem, options: Options) -> Comparison:
         notes.append(moved.note)
     notes.extend(note for note in measured if note)
     _mark_stop_gradient(problem, results, notes)
-    summary = _hessian_summary(results, reference) if problem.command == "hessian" else None
+    summary = (
+        _bounded(
+            partial(_hessian_summary, results, reference),
+            options.timeout,
+            None,
+            notes,
+            "the Hessian's eigenvalues",
+        )
+        if problem.command == "hessian"
+        else None
+    )
     status = _verdict(results, reference, kinks, notes)
     for problem_text in reference.problems:
         if problem_text not in notes:
@@ -223,6 +254,33 @@ def run(problem: Problem, options: Options) -> Comparison:
         hessian=summary,
         derived=symbolic,
     )
+
+
+def _check_result_size(problem: Problem, options: Options) -> None:
+    """Refuse up front what no chunking can make fit: the result itself (a Hessian of 10^5
+    entries is 10^10 numbers)."""
+    from diffcli.resources import check_fits
+
+    entries = sum(math.prod(problem.shape_of(name)) for name in problem.wrt)
+    if problem.command == "hessian":
+        check_fits("the Hessian", entries * entries, options.max_memory, "use grad, or --wrt")
+    else:
+        outputs = math.prod(problem.output_shape)
+        check_fits("the derivative", outputs * entries, options.max_memory, "pick entries or --wrt")
+
+
+def _bounded(
+    compute: Callable[[], Any], timeout: float | None, instead: Any, notes: list[str], what: str
+) -> Any:
+    """A step of the comparison around the methods, under the same --timeout as each:
+    past it, `instead` stands in and a note says so."""
+    try:
+        with warnings.catch_warnings(), deadline(timeout):
+            warnings.simplefilter("ignore")
+            return compute()
+    except TimedOut:
+        notes.append(f"{what} took longer than --timeout {timeout:g} s and was left out")
+        return instead
 
 
 NOT_SYMBOLIC = "does not apply: --python runs Python code, which SymPy cannot differentiate"
@@ -398,7 +456,7 @@ def _fallback_reference(
         with warnings.catch_warnings(), deadline(options.timeout):
             warnings.simplefilter("ignore")
             outcome = estimate()
-    except Exception:  # a best effort (a timeout, an error): the numeric result stands in
+    except (Exception, TimedOut):  # a best effort: the numeric result stands in
         numeric_result = results.get("numeric")
         if numeric_result is None or not numeric_result.ok:
             return Reference(None, None, [*failed.problems, "no reference could be computed"])
@@ -587,14 +645,14 @@ def _mark_stop_gradient(
     )
 
 
-def _kinks(problem: Problem, scale: float) -> list[Kink]:
+def _kinks(problem: Problem, scale: float, memory_mib: float) -> list[Kink]:
     from diffcli.methods import numeric, symbolic
 
     sites = symbolic.kink_sites(problem)
     if not sites:
         return []
-    backward = numeric.differentiate(problem, "backward", "float64")
-    forward = numeric.differentiate(problem, "forward", "float64")
+    backward = numeric.differentiate(problem, "backward", "float64", memory_mib=memory_mib)
+    forward = numeric.differentiate(problem, "forward", "float64", memory_mib=memory_mib)
     left, right = backward.value, forward.value
     tolerance = 1e-5 * scale
     # differentiable: both one-sided limits exist (their estimates settle) and are equal

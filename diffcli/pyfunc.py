@@ -7,6 +7,7 @@ the user's own traceback (the frames in their file), not diffcli's.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import runpy
 import traceback
@@ -41,6 +42,8 @@ def load(spec: str) -> tuple[Callable[..., Any], list[str]]:
         raise DiffcliError(f"--python: no such file: {path}")
     try:
         namespace = runpy.run_path(str(path), run_name="__diffcli_user__")
+    except (SystemExit, KeyboardInterrupt) as stop:
+        raise UserCodeError(f"--python: running {path} raised {type(stop).__name__}") from None
     except Exception as failure:  # the user's module failed while it ran
         raise UserCodeError(
             f"--python: running {path} raised {type(failure).__name__}: {failure}",
@@ -60,7 +63,27 @@ def load(spec: str) -> tuple[Callable[..., Any], list[str]]:
         raise DiffcliError(f"--python: {name} must name its parameters (no *args or **kwargs)")
     if not parameters:
         raise DiffcliError(f"--python: {name} takes no parameters to differentiate by")
-    return function, [p.name for p in parameters]
+    return guarded(function), [p.name for p in parameters]
+
+
+class UserExit(RuntimeError):
+    """The user's function called sys.exit or raised KeyboardInterrupt: that ends the
+    method that called it, not diffcli."""
+
+
+def guarded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The user's function, with SystemExit and KeyboardInterrupt from inside it turned
+    into an ordinary failure of the method that called it."""
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except (SystemExit, KeyboardInterrupt) as stop:
+            detail = f" {stop.code!r}" if isinstance(stop, SystemExit) else ""
+            raise UserExit(f"the function raised {type(stop).__name__}{detail}") from None
+
+    return call
 
 
 def user_frames(tb: TracebackType | None, path: Path) -> str:

@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -109,10 +110,16 @@ def _output(
     """The function's value: the expression's tree, or the user's --python function."""
     if problem.function is None:
         return evaluate(problem.expr, leaves, backend)
-    value = problem.function(**leaves)
-    if not isinstance(value, torch.Tensor):
-        value = torch.as_tensor(value, dtype=backend.dtype, device=backend.device)
-    return value
+    return _as_tensor(problem.function(**leaves), backend.dtype, backend.device)
+
+
+def _as_tensor(
+    value: Any, dtype: torch.dtype, device: torch.device | None = None
+) -> torch.Tensor:
+    """What a --python function returned, as a tensor in the working dtype if it is not one."""
+    if isinstance(value, torch.Tensor):
+        return value
+    return torch.as_tensor(value, dtype=dtype, device=device)
 
 
 def output_shape(problem: Problem) -> tuple[int, ...]:
@@ -165,8 +172,12 @@ def call_rows(problem: Problem, values: dict[str, np.ndarray]) -> np.ndarray:
             name: torch.from_numpy(np.array(v[min(r, v.shape[0] - 1)]))
             for name, v in values.items()
         }
+        dtype = next(iter(bound.values())).dtype
         with torch.no_grad():
-            outputs.append(torch.as_tensor(problem.function(**bound)).detach().numpy())
+            value = problem.function(**bound)
+            # a Python float the function returns stays in the working precision, not
+            # torch's default float32
+            outputs.append(_as_tensor(value, dtype).detach().numpy())
     return np.stack(outputs)
 
 

@@ -18,7 +18,7 @@ are evaluated in one pass over the tree. Schemes:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -903,20 +903,32 @@ def hessian(
 
 def _second_differences(sampler: _Sampler, diagonal: np.ndarray, h: np.ndarray) -> np.ndarray:
     """The Hessian at steps h, given its diagonal: the off-diagonal entries from the four
-    corners of each pair of entries."""
+    corners of each pair of entries, a block of rows of pairs at a time (memory stays
+    O(chunk), not O(n^2) index arrays)."""
     n = h.size
-    upper = [(i, j) for i in range(n) for j in range(i)]
     signs = np.array([(1, 1), (1, -1), (-1, 1), (-1, -1)], dtype=np.float64)
-    pairs = np.array(upper, dtype=int).reshape(-1, 2)
-    columns = np.repeat(pairs, 4, axis=0)
-    amounts = np.tile(signs, (len(upper), 1)) * h[columns]
-    corners = sampler(columns, amounts).astype(np.float64) if upper else np.zeros((0,))
     table = np.empty((n, n))
     table[np.diag_indices(n)] = diagonal
-    quads = corners.reshape(-1, 4)
-    for (i, j), (pp, pm, mp, mm) in zip(upper, quads):
+    for rows in _pair_rows(n, max(1, sampler.chunk // 4)):
+        i = np.repeat(rows, rows)
+        j = np.concatenate([np.arange(r) for r in rows])
+        columns = np.repeat(np.stack([i, j], axis=1), 4, axis=0)
+        amounts = np.tile(signs, (i.size, 1)) * h[columns]
+        pp, pm, mp, mm = sampler(columns, amounts).astype(np.float64).reshape(-1, 4).T
         table[i, j] = table[j, i] = (pp - pm - mp + mm) / (4 * h[i] * h[j])
     return table
+
+
+def _pair_rows(n: int, pairs: int) -> Iterator[np.ndarray]:
+    """Rows i = 1..n-1 of the Hessian's lower triangle (row i has i pairs), grouped so that
+    a group holds about `pairs` pairs, and at least one row."""
+    start = 1
+    while start < n:
+        stop = start + 1
+        while stop < n and (stop - start) * stop < pairs:
+            stop += 1
+        yield np.arange(start, stop)
+        start = stop
 
 
 def sweep(problem: Problem, scheme_name: str, steps: list[float], dtype_name: str) -> list[Outcome]:
