@@ -12,10 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, TextIO
 
 from diffcli.errors import DiffcliError
@@ -257,6 +258,27 @@ def run_batch(rows: Iterable[Row], defaults: Defaults, jobs: int) -> Iterator[di
 
 
 CHUNK_ROWS = 8  # rows sent to a worker at once: fewer round trips, still a smooth stream
+
+
+def worker_count(
+    requested: int | None, rows: Iterator[Row]
+) -> tuple[int, Iterator[Row], str | None]:
+    """How many workers to start, the rows (none lost to the look-ahead) and why fewer
+    than asked, if so: never more than the cores, nor than the file has chunks of rows
+    (each worker costs a start-up and its own memory budget)."""
+    cores = os.cpu_count() or 1
+    wanted = cores if requested is None else requested
+    if wanted < 1:
+        raise DiffcliError("--jobs must be at least 1")
+    workers, why = min(wanted, cores), "the machine's cores"
+    head = list(islice(rows, workers * CHUNK_ROWS))
+    chunks = -(-len(head) // CHUNK_ROWS)
+    if len(head) < workers * CHUNK_ROWS and chunks < workers:
+        workers, why = max(1, chunks), f"enough for {len(head)} rows"
+    note = None
+    if requested is not None and workers < requested:
+        note = f"--jobs {requested} capped at {workers} ({why})"
+    return workers, chain(head, rows), note
 IN_FLIGHT = 4  # chunks per worker queued ahead, so no worker waits for the next one
 
 

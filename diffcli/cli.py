@@ -241,19 +241,27 @@ def _grid(
     raw: dict[str, Any],
 ) -> None:
     from diffcli.errors import OptionError
-    from diffcli.grid import run_grid
+    from diffcli.grid import ValuesFile, grid_problem, parse_over, run_grid, value_columns
     from diffcli.options import Options
 
     if expression is None or raw.get("python"):
         raise OptionError("--over needs an expression")
     at = raw.pop("at")
     output_format = raw.pop("output_format")
+    if output_format not in ("table", "json"):
+        raise OptionError(f"--over prints a table or json, not {output_format}")
     for unused in ("full", "python", "traceback"):
         raw.pop(unused)
     options = Options.from_raw(command="grad", **raw)
-    result = run_grid(expression, over, at or None, options, keep=bool(values_file or plot_file))
-    if values_file:
-        result.save_values(values_file)
+    grid = parse_over(over)
+    grid_problem(expression, grid, at or None, options)  # bad input is refused before any work
+    if plot_file:
+        from diffcli.render.plot import check_picture_path
+
+        check_picture_path(plot_file)
+    sink = ValuesFile(values_file, value_columns(options), grid.n) if values_file else None
+    with sink or contextlib.nullcontext():
+        result = run_grid(expression, over, at or None, options, sink=sink)
     if plot_file:
         from diffcli.render.grid_table import save_plot
 
@@ -371,6 +379,14 @@ def _console() -> Any:
 @click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True)
 @click.option("--plot", "plot_file", metavar="FILE.png", help="Also draw the plot with matplotlib.")
 @click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table")
+@click.option(
+    "--timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time the whole study may take; schemes not reached by then are skipped.",
+)
 @click.option("--traceback", is_flag=True, hidden=True)
 @_reported
 def stepsize(
@@ -381,6 +397,7 @@ def stepsize(
     dtype: str,
     plot_file: str | None,
     output_format: str,
+    timeout: float,
     traceback: bool,
 ) -> None:
     """Each scheme's error for steps from 1e-1 to 1e-16: why finite differences lose digits."""
@@ -388,9 +405,13 @@ def stepsize(
     from diffcli.problem import build_problem
     from diffcli.stepsize import study
 
-    options = Options.from_raw(wrt=wrt, order=order, dtype=dtype)
+    options = Options.from_raw(wrt=wrt, order=order, dtype=dtype, timeout=timeout)
     problem = build_problem(expression, at, options.wrt, options.order)
-    result = study(problem, dtype)
+    if plot_file:
+        from diffcli.render.plot import check_picture_path
+
+        check_picture_path(plot_file)
+    result = study(problem, dtype, options.timeout)
     if plot_file:
         from diffcli.render.plot import save_png
 
@@ -711,16 +732,18 @@ def batch(
 ) -> None:
     """Compare every row of a CSV or JSON Lines file (columns expr, at, command, wrt, order,
     layout, scheme, expected, answer); one record per row, in order."""
-    from diffcli.batch import Defaults, Summary, csv_line, read_rows, run_batch, tally
-    from diffcli.errors import DiffcliError
+    from diffcli.batch import Defaults, Summary, csv_line, read_rows, run_batch, tally, worker_count
+    from diffcli.errors import OptionError
 
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers < 1:
-        raise DiffcliError("--jobs must be at least 1")
+    if jobs is not None and jobs < 1:
+        raise OptionError("--jobs must be at least 1")
     fmt = output_format if output_format != "auto" else ("table" if sys.stdout.isatty() else "json")
     summary = Summary()
     with _open_text(source) as stream, _ctrl_c() as interrupt:
-        rows = run_batch(read_rows(stream, source), Defaults(**defaults), workers)
+        workers, rows, capped = worker_count(jobs, read_rows(stream, source))
+        if capped:
+            click.echo(f"diffcli: note: {capped}", err=True)
+        rows = run_batch(rows, Defaults(**defaults), workers)
         records = interrupt.records(rows)
         if fmt == "table":
             _batch_table(records, summary)

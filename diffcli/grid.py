@@ -6,7 +6,10 @@
 - autograd: torch.func.vmap of torch.func.grad over the points, on the chosen device;
 - the reference: the same derivative in long double (about 19 digits on x86), itself
   checked at a few points against mpmath at 40 digits.
-Points are taken a chunk at a time, so memory stays bounded for any N.
+Points are taken a chunk at a time and nothing grows with N: the summary keeps running
+maxima and a strided sample (for medians), --values streams each chunk to its file, and
+--plot keeps a few thousand points. The whole run is under --timeout: past it, the
+summary covers the points done, and says so.
 """
 
 from __future__ import annotations
@@ -14,17 +17,23 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from diffcli.deadline import TimedOut, deadline
 from diffcli.errors import OptionError
 from diffcli.options import Options
 from diffcli.problem import Problem, build_problem
+from diffcli.resources import release_freed_memory
 
-CHUNK = 1 << 20
-MAX_POINTS = 10**9
+CHUNK = 1 << 18  # points a pass: about 10-50 ms of work, and a few MiB a column
+MAX_POINTS = 10**8
+SAMPLED = 1 << 20  # errors kept for the medians, at most
+PLOTTED = 5000  # points kept for --plot, about
+TRIM_EVERY = 8  # chunks between hand-backs of freed memory (resources.release_freed_memory)
 _OVER = re.compile(r"^\s*([A-Za-z]\w*)\s*=\s*([^:]+):([^:]+):\s*(\d+)\s*$")
 
 
@@ -35,11 +44,12 @@ class Over:
     hi: float
     n: int
 
-    def chunks(self) -> Any:
+    def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(index of the first point, the points) a chunk at a time."""
         for start in range(0, self.n, CHUNK):
             index = np.arange(start, min(self.n, start + CHUNK), dtype=np.float64)
             span = (self.hi - self.lo) / (self.n - 1) if self.n > 1 else 0.0
-            yield self.lo + index * span
+            yield start, self.lo + index * span
 
 
 def parse_over(text: str) -> Over:
@@ -53,16 +63,21 @@ def parse_over(text: str) -> Over:
         raise OptionError(f"--over {text}: A and B must be numbers") from None
     count = int(n)
     if not (math.isfinite(a) and math.isfinite(b)) or count < 2 or count > MAX_POINTS:
-        raise OptionError(f"--over {text}: A and B finite, and 2 <= N <= {MAX_POINTS:.0e}")
+        raise OptionError(f"--over {text}: A and B finite, and 2 <= N <= {MAX_POINTS:,}")
     return Over(name, a, b, count)
 
 
 @dataclass
 class MethodSummary:
+    """One method's errors over the grid, kept in a size that does not grow with N."""
+
     name: str
     seconds: float = 0.0
-    abs_errors: list[np.ndarray] = field(default_factory=list)
+    abs_errors: list[np.ndarray] = field(default_factory=list)  # a strided sample
     rel_errors: list[np.ndarray] = field(default_factory=list)
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    points: int = 0  # points compared (inside the domain)
     worst: tuple[float, float] = (0.0, math.nan)  # (abs error, at x)
     error: str | None = None
     outside: int = 0  # points where the exact derivative is not finite (outside the domain)
@@ -73,14 +88,12 @@ class MethodSummary:
     def figures(self, n: int) -> dict[str, Any]:
         if self.error or not self.abs_errors:
             return {"ok": False, "error": self.error or "no points"}
-        absolute = np.concatenate(self.abs_errors)
-        relative = np.concatenate(self.rel_errors)
         return {
             "ok": True,
-            "max_abs_error": float(np.max(absolute)),
-            "median_abs_error": float(np.median(absolute)),
-            "max_rel_error": float(np.max(relative)),
-            "median_rel_error": float(np.median(relative)),
+            "max_abs_error": self.max_abs,
+            "median_abs_error": _median(self.abs_errors),
+            "max_rel_error": self.max_rel,
+            "median_rel_error": _median(self.rel_errors),
             "worst_at": self.worst[1],
             "seconds": self.seconds,
             "points_per_second": n / self.seconds if self.seconds > 0 else math.inf,
@@ -91,6 +104,11 @@ class MethodSummary:
         }
 
 
+def _median(parts: list[np.ndarray]) -> float:
+    sample = np.concatenate(parts)
+    return float(np.median(sample)) if sample.size else math.nan
+
+
 @dataclass
 class GridResult:
     problem: Problem
@@ -99,30 +117,22 @@ class GridResult:
     f_seconds: float
     reference_check: float
     notes: list[str]
-    values: dict[str, np.ndarray] | None = None
+    values: dict[str, np.ndarray] | None = None  # every point's, when asked to keep them
+    sample: dict[str, np.ndarray] = field(default_factory=dict)  # about PLOTTED points
+    covered: int = 0  # points done before --timeout, if it ran out
+    largest: float = 0.0  # max |f'| over the points done: what tolerances scale with
 
     @property
     def agree(self) -> bool:
-        return all(m.error is None and m.within for m in self.methods.values())
+        complete = self.covered == self.over.n
+        return complete and all(m.error is None and m.within for m in self.methods.values())
 
     def save_values(self, path: str) -> None:
-        """Every point's values: .npy (a structured array) or .csv."""
-        from diffcli.errors import DiffcliError
-
+        """Every point's values (kept with keep=True): .npy (a structured array) or .csv."""
         assert self.values is not None
         names = list(self.values)
-        if path.endswith(".npy"):
-            table = np.zeros(self.over.n, dtype=[(n, np.float64) for n in names])
-            for n in names:
-                table[n] = self.values[n]
-            np.save(path, table)
-        elif path.endswith(".csv"):
-            columns = np.column_stack([self.values[n] for n in names])
-            np.savetxt(
-                path, columns, delimiter=",", header=",".join(names), comments="", fmt="%.17g"
-            )
-        else:
-            raise DiffcliError(f"--values {path}: write a .csv or a .npy file")
+        with ValuesFile(path, names, self.over.n) as sink:
+            sink.write(self.values)
 
     @property
     def exit_code(self) -> int:
@@ -157,20 +167,102 @@ class GridResult:
         )
 
 
-def run_grid(
-    expression: str, over_text: str, at: str | None, options: Options, keep: bool = False
-) -> GridResult:
-    """f' at every point of the grid by each requested method, summarised against the reference."""
-    from diffcli.comparison import default_tolerance
-    from diffcli.methods import symbolic
+class ValuesFile:
+    """--values FILE written a chunk at a time: .csv, or .npy (a structured array whose
+    header is written first), so memory does not grow with N. Opened before any work, so
+    a bad name or an unwritable place is refused at once."""
 
-    over = parse_over(over_text)
+    def __init__(self, path: str, names: list[str], n: int) -> None:
+        from diffcli.errors import DiffcliError
+
+        self.path, self.names, self.n, self.rows = path, names, n, 0
+        self.npy = path.endswith(".npy")
+        if not (self.npy or path.endswith(".csv")):
+            raise DiffcliError(f"--values {path}: write a .csv or a .npy file")
+        try:
+            self.file = open(path, "wb")  # noqa: SIM115 (closed by __exit__)
+        except OSError as problem:
+            raise DiffcliError(f"--values {path}: {problem.strerror or problem}") from None
+        self.dtype = np.dtype([(name, np.float64) for name in names])
+        if self.npy:
+            header = {"descr": self.dtype.descr, "fortran_order": False, "shape": (n,)}
+            np.lib.format.write_array_header_2_0(self.file, header)
+        else:
+            self.file.write((",".join(names) + "\n").encode())
+
+    def write(self, columns: dict[str, np.ndarray]) -> None:
+        count = len(columns[self.names[0]])
+        self.rows += count
+        if self.npy:
+            table = np.empty(count, dtype=self.dtype)
+            for name in self.names:
+                table[name] = columns[name]
+            self.file.write(table.tobytes())
+        else:
+            stacked = np.column_stack([columns[name] for name in self.names])
+            np.savetxt(self.file, stacked, delimiter=",", fmt="%.17g")
+
+    def __enter__(self) -> ValuesFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.npy and self.rows < self.n:  # stopped early: the header says how many
+            self.file.seek(0)
+            header = {"descr": self.dtype.descr, "fortran_order": False, "shape": (self.rows,)}
+            np.lib.format.write_array_header_2_0(self.file, header)
+        self.file.close()
+
+
+def grid_problem(expression: str, over: Over, at: str | None, options: Options) -> Problem:
+    """The problem at the grid's first point, checked before any work."""
     point = f"{at}, {over.name}={over.lo!r}" if at else f"{over.name}={over.lo!r}"
-    problem = build_problem(expression, point, [over.name], command="grad")
+    problem = build_problem(expression, point, [over.name], command="grad", limits=options.limits())
     if problem.shape_of(over.name):
         raise OptionError(f"--over {over.name}: the variable must be a scalar")
     if options.scheme == "richardson":
         raise OptionError("--over works with stencils and complex-step; richardson is per point")
+    return problem
+
+
+def value_columns(options: Options) -> list[str]:
+    """The columns --values writes, in order."""
+    return ["x", "reference", *options.methods]
+
+
+def run_grid(
+    expression: str,
+    over_text: str,
+    at: str | None,
+    options: Options,
+    keep: bool = False,
+    sink: ValuesFile | None = None,
+) -> GridResult:
+    """f' at every point of the grid by each requested method, summarised against the
+    reference; every point's values are kept (keep) or streamed to a sink."""
+    over = parse_over(over_text)
+    problem = grid_problem(expression, over, at, options)
+    result = GridResult(problem, over, {n: MethodSummary(n) for n in options.methods}, 0.0, 0.0, [])
+    try:
+        with deadline(options.timeout):
+            _fill(result, options, keep, sink)
+    except TimedOut:
+        result.notes.append(
+            f"timed out after {options.timeout:g} s (--timeout) with {result.covered:,} of "
+            f"{over.n:,} points done: the figures cover those"
+        )
+        for summary in result.methods.values():
+            if summary.points == 0 and summary.error is None:
+                summary.error = f"timed out after {options.timeout:g} s (--timeout)"
+    _verdicts(result, options)
+    return result
+
+
+def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | None) -> None:
+    """The work of run_grid, a chunk at a time, into result (so that a timeout keeps what
+    is done)."""
+    from diffcli.methods import symbolic
+
+    problem, over, summaries = result.problem, result.over, result.methods
     derived = symbolic.derive(problem)
     derivative = symbolic._without_stop_gradient(derived.derivatives[over.name].item())
     x_symbol = derived.leaves[over.name]
@@ -183,31 +275,30 @@ def run_grid(
         )
     }
     runners = _runners(problem, over, options, derivative, x_symbol, fixed)
-    summaries = {name: MethodSummary(name) for name in options.methods}
-    kept: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "reference", *options.methods)}
+    columns = value_columns(options)
+    kept: dict[str, list[np.ndarray]] = {k: [] for k in columns}
+    plotted: dict[str, list[np.ndarray]] = {k: [] for k in ("f", *columns)}
+    plot_stride, sample_stride = max(1, over.n // PLOTTED), max(1, over.n // SAMPLED)
     for name in summaries:  # first use (imports, torch.func's set-up) is not the method's cost
         try:
             runners[name](np.array([over.lo, over.hi]))
         except Exception as failure:
             summaries[name].error = f"{type(failure).__name__}: {failure}".splitlines()[0]
     _f_at(problem, over.name, np.array([over.lo, over.hi]))
-    f_seconds = 0.0
-    largest = 0.0  # max |f'| over the grid: the scale the tolerance is relative to
-    for xs in over.chunks():
+    result.reference_check = _check_reference(derivative, x_symbol, fixed, over)
+    for first, xs in over.chunks():
         start = time.perf_counter()
         f = np.broadcast_to(_f_at(problem, over.name, xs), xs.shape)
-        f_seconds += time.perf_counter() - start
+        result.f_seconds += time.perf_counter() - start
         reference = symbolic.array_values(
             derivative, {**fixed, x_symbol: xs.astype(np.longdouble)}, np.longdouble
         )
         finite = np.abs(reference[np.isfinite(reference)])
-        largest = max(largest, float(np.max(finite, initial=0.0)))
+        result.largest = max(result.largest, float(np.max(finite, initial=0.0)))
         # f' may not depend on x at all; and where f itself is not finite (log(x) for x < 0,
         # whose derivative 1/x is), there is nothing to differentiate
         reference = np.where(np.isfinite(f), np.broadcast_to(reference, xs.shape), np.nan)
-        if keep:
-            kept["x"].append(xs)
-            kept["reference"].append(reference.astype(np.float64))
+        chunk = {"x": xs, "reference": reference.astype(np.float64)}
         for name, summary in summaries.items():
             if summary.error:
                 continue
@@ -218,11 +309,33 @@ def run_grid(
                 summary.error = f"{type(failure).__name__}: {failure}".splitlines()[0]
                 continue
             summary.seconds += time.perf_counter() - start
-            _accumulate(summary, xs, values, reference)
+            sampled = (np.arange(first, first + xs.size) % sample_stride) == 0
+            _accumulate(summary, xs, values, reference, sampled)
+            chunk[name] = np.broadcast_to(values, xs.shape).astype(np.float64)
+        for name in columns:  # a method that failed has nothing to show
+            chunk.setdefault(name, np.full(xs.shape, np.nan))
+        if sink is not None:
+            sink.write(chunk)
+        on_plot = (np.arange(first, first + xs.size) % plot_stride) == 0
+        plotted["f"].append(f[on_plot].astype(np.float64))
+        for name in columns:
+            plotted[name].append(chunk[name][on_plot])
             if keep:
-                kept[name].append(np.broadcast_to(values, xs.shape))
-    for summary in summaries.values():
-        if summary.error is None:
+                kept[name].append(chunk[name])
+        result.covered += xs.size
+        if (first // CHUNK) % TRIM_EVERY == TRIM_EVERY - 1:
+            release_freed_memory()
+        result.sample = {k: np.concatenate(v) for k, v in plotted.items()}
+    if keep:
+        result.values = {k: np.concatenate(v) for k, v in kept.items()}
+
+
+def _verdicts(result: GridResult, options: Options) -> None:
+    """Each method's tolerance and whether it held over the points done; notes."""
+    from diffcli.comparison import default_tolerance
+
+    for summary in result.methods.values():
+        if summary.error is None and summary.points:
             rtol = (
                 options.rtol
                 if options.rtol is not None
@@ -230,20 +343,18 @@ def run_grid(
             )
             atol = options.atol if options.atol is not None else rtol
             summary.rtol = rtol
-            summary.within = summary.worst[0] <= atol + rtol * largest
-    check = _check_reference(derivative, x_symbol, fixed, over)
-    notes = [
+            summary.within = summary.worst[0] <= atol + rtol * result.largest
+    result.notes.insert(
+        0,
         "reference: SymPy's derivative in long double; at 5 points its largest relative "
-        f"error against mpmath at 40 digits is {check:.1e}"
-    ]
-    outside = max((m.outside for m in summaries.values()), default=0)
+        f"error against mpmath at 40 digits is {result.reference_check:.1e}",
+    )
+    outside = max((m.outside for m in result.methods.values()), default=0)
     if outside:
-        notes.append(
+        result.notes.append(
             f"{outside:,} points where f or its exact derivative is not finite (outside the "
             "domain, or at a singularity) are left out of the errors"
         )
-    values = {k: np.concatenate(v) for k, v in kept.items() if v} if keep else None
-    return GridResult(problem, over, summaries, f_seconds, check, notes, values)
 
 
 def _runners(
@@ -316,22 +427,30 @@ def _autograd(problem: Problem, name: str, options: Options) -> Any:
 
 
 def _accumulate(
-    summary: MethodSummary, xs: np.ndarray, values: np.ndarray, reference: np.ndarray
+    summary: MethodSummary,
+    xs: np.ndarray,
+    values: np.ndarray,
+    reference: np.ndarray,
+    sampled: np.ndarray,
 ) -> None:
-    """Errors at the points where the exact derivative is finite (the rest are counted out)."""
+    """Errors at the points where the exact derivative is finite (the rest are counted out):
+    running maxima, and the sampled points' errors for the medians."""
     exact = np.broadcast_to(reference.astype(np.float64), xs.shape)
     values = np.broadcast_to(values, xs.shape).astype(np.float64)
     inside = np.isfinite(exact)
     summary.outside += int(np.count_nonzero(~inside))
-    exact, values, xs = exact[inside], values[inside], xs[inside]
+    exact, values, xs, sampled = exact[inside], values[inside], xs[inside], sampled[inside]
     if not exact.size:
         return
     with np.errstate(invalid="ignore", divide="ignore"):
         absolute = np.abs(values - exact)
         absolute = np.where(np.isfinite(absolute), absolute, np.inf)
-        relative = absolute / np.maximum(np.abs(exact), 1e-300)
-    summary.abs_errors.append(absolute.astype(np.float32))
-    summary.rel_errors.append(np.minimum(relative, 1e30).astype(np.float32))
+        relative = np.minimum(absolute / np.maximum(np.abs(exact), 1e-300), 1e30)
+    summary.points += exact.size
+    summary.max_rel = max(summary.max_rel, float(relative.max()))
+    summary.max_abs = max(summary.max_abs, float(absolute.max()))
+    summary.abs_errors.append(absolute[sampled].astype(np.float32))
+    summary.rel_errors.append(relative[sampled].astype(np.float32))
     worst = int(np.argmax(absolute))
     if absolute[worst] >= summary.worst[0]:
         summary.worst = (float(absolute[worst]), float(xs[worst]))

@@ -8,7 +8,10 @@ chunks, and no single NumPy call runs long enough to outlast it.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
+from functools import cache
 
 from diffcli.errors import OptionError
 
@@ -52,3 +55,25 @@ def _size(count: float) -> str:
             return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
         count /= 1024
     return f"{count:.1f} TiB"
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by a finished chunk back to the system (glibc's malloc_trim).
+
+    glibc raises its mmap threshold after the first large free, so chunk-sized arrays
+    then come from the heap, where torch's and NumPy's frees fragment it and the resident
+    size creeps up with the number of chunks (0.6 GiB more at 10^8 grid points). A no-op
+    where the C library has no malloc_trim."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)

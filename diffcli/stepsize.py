@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from diffcli.deadline import TimedOut, deadline
 from diffcli.errors import DiffcliError
 from diffcli.problem import Problem
 
@@ -51,37 +52,50 @@ class StepStudy:
         )
 
 
-def study(problem: Problem, dtype_name: str = "float64") -> StepStudy:
-    """Sweep every scheme that applies over STEPS, measured against SymPy's exact value."""
+def study(
+    problem: Problem, dtype_name: str = "float64", timeout: float | None = 10.0
+) -> StepStudy:
+    """Sweep every scheme that applies over STEPS, measured against SymPy's exact value,
+    all of it within `timeout` seconds: schemes not reached by then are skipped, saying so."""
     from diffcli.methods import numeric, symbolic
 
     if problem.command == "hessian":
         raise DiffcliError("stepsize studies first derivatives (and --order K), not Hessians")
-    exact, problems = symbolic.reference(symbolic.derive(problem))
-    if problems:
-        raise DiffcliError(f"no exact derivative to measure against: {problems[0]}")
     sweeps: list[Sweep] = []
     skipped: dict[str, str] = {}
-    for scheme in STUDIED:
+    with deadline(timeout):
         try:
-            outcomes = numeric.sweep(problem, scheme, STEPS, dtype_name)
-            auto = numeric.differentiate(problem, scheme, dtype_name)
-        except DiffcliError as refusal:
-            skipped[scheme] = str(refusal)
-            continue
-        errors = [_relative(o.value, exact) for o in outcomes]
-        best = int(np.nanargmin(errors)) if not all(math.isnan(e) for e in errors) else 0
-        sweeps.append(
-            Sweep(
-                scheme=scheme,
-                accuracy=numeric.SCHEMES[scheme].accuracy,
-                errors=errors,
-                best_step=STEPS[best],
-                best_error=errors[best],
-                auto_step=float(auto.details["step"]),
-                auto_error=_relative(auto.value, exact),
+            exact, problems = symbolic.reference(symbolic.derive(problem))
+        except TimedOut:
+            raise DiffcliError(
+                f"no exact derivative to measure against within --timeout {timeout:g} s"
+            ) from None
+        if problems:
+            raise DiffcliError(f"no exact derivative to measure against: {problems[0]}")
+        for scheme in STUDIED:
+            try:
+                outcomes = numeric.sweep(problem, scheme, STEPS, dtype_name)
+                auto = numeric.differentiate(problem, scheme, dtype_name)
+            except DiffcliError as refusal:
+                skipped[scheme] = str(refusal)
+                continue
+            except TimedOut:
+                for late in STUDIED[STUDIED.index(scheme) :]:
+                    skipped[late] = f"not finished within --timeout {timeout:g} s"
+                break
+            errors = [_relative(o.value, exact) for o in outcomes]
+            best = int(np.nanargmin(errors)) if not all(math.isnan(e) for e in errors) else 0
+            sweeps.append(
+                Sweep(
+                    scheme=scheme,
+                    accuracy=numeric.SCHEMES[scheme].accuracy,
+                    errors=errors,
+                    best_step=STEPS[best],
+                    best_error=errors[best],
+                    auto_step=float(auto.details["step"]),
+                    auto_error=_relative(auto.value, exact),
+                )
             )
-        )
     return StepStudy(problem, dtype_name, exact, STEPS, sweeps, skipped)
 
 

@@ -72,34 +72,25 @@ def grid_table(result: GridResult) -> Group:
 
 
 def save_plot(result: GridResult, path: str) -> None:
-    """f, the three f' curves, and their errors (log scale), with matplotlib."""
+    """f, the three f' curves, and their errors (log scale), with matplotlib, drawn from
+    the few thousand points the grid keeps for it (result.sample)."""
     import numpy as np
 
     from diffcli.render.plot import pyplot, save_figure
 
-    assert result.values is not None
     plt = pyplot()
-    values = result.values
-    step = max(1, result.over.n // 5000)
-    x = values["x"][::step]
+    sample = result.sample
+    x = sample["x"]
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    f = _f_values(result, x)
-    top.plot(x, f, color="black", label="f", linewidth=1)
+    top.plot(x, sample["f"], color="black", label="f", linewidth=1)
     for name in result.methods:
-        if name in values:
-            top.plot(x, values[name][::step], label=f"f' {name}", linewidth=1)
-            with np.errstate(all="ignore"):
-                error = np.abs(values[name][::step] - values["reference"][::step])
-            bottom.semilogy(x, np.maximum(error, 1e-18), label=name, linewidth=0.8)
+        top.plot(x, sample[name], label=f"f' {name}", linewidth=1)
+        with np.errstate(all="ignore"):
+            error = np.abs(sample[name] - sample["reference"])
+        bottom.semilogy(x, np.maximum(error, 1e-18), label=name, linewidth=0.8)
     top.legend(fontsize="small")
     top.set_title(f"{result.problem.text} over {result.over.name}")
     bottom.set_ylabel("abs error")
     bottom.set_xlabel(result.over.name)
     bottom.legend(fontsize="small")
     save_figure(plt, figure, path)
-
-
-def _f_values(result: GridResult, x: Any) -> Any:
-    from diffcli.grid import _f_at
-
-    return _f_at(result.problem, result.over.name, x)

@@ -53,6 +53,29 @@ def text_plot(study: StepStudy, width: int = 64, height: int = 18) -> str:
     return "\n".join(lines)
 
 
+PICTURE_FORMATS = ("png", "svg", "pdf")
+
+
+def check_picture_path(path: str) -> None:
+    """Refuse, before any work, a --plot FILE that cannot be written: a format matplotlib
+    is not asked for, a folder that does not exist or cannot be written, or no matplotlib."""
+    import importlib.util
+    import os
+
+    suffix = path.rpartition(".")[2].lower() if "." in os.path.basename(path) else ""
+    if suffix not in PICTURE_FORMATS:
+        raise DiffcliError(
+            f"--plot {path}: write a {', '.join('.' + f for f in PICTURE_FORMATS)} file"
+        )
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise DiffcliError(f"--plot {path}: cannot write there (no such folder, or read-only)")
+    if importlib.util.find_spec("matplotlib") is None:
+        raise DiffcliError(
+            "--plot needs matplotlib, an optional extra: pip install 'diffcli[plot]'"
+        )
+
+
 def pyplot() -> Any:
     """matplotlib.pyplot without a display, or a clear error when the extra is missing."""
     try:
