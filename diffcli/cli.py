@@ -620,7 +620,8 @@ def _run_inside(arguments: list[str]) -> int:
     default=2.0,
     show_default=True,
     metavar="SECONDS",
-    help="Time allowed to SymPy at each size before it is reported over budget.",
+    help="Time each method may take at each size; past it, it is over budget (and not "
+    "run at larger sizes).",
 )
 @click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table")
 @click.option("--traceback", is_flag=True, hidden=True)

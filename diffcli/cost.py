@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from diffcli.deadline import TimedOut, deadline
 from diffcli.errors import OptionError
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Call, variables_of
@@ -65,6 +66,10 @@ def study(expression: str, sizes: list[int], budget: float = 2.0) -> list[CostSt
         )
     if not sizes or any(n < 1 for n in sizes):
         raise OptionError("--n takes positive sizes, e.g. --n 10,100,1000")
+    if max(sizes) > MAX_SIZE:
+        raise OptionError(f"--n {max(sizes)}: sizes up to {MAX_SIZE:,} are studied")
+    if not (budget > 0 and budget < 3600):
+        raise OptionError(f"--budget must be a positive number of seconds, got {budget:g}")
     studies = [_study(expression, variables[0], "gradient", sizes, budget)]
     if isinstance(tree, Call) and tree.op is not None and tree.op.name == "sum":
         inner = to_text(tree.args[0])
@@ -72,6 +77,7 @@ def study(expression: str, sizes: list[int], budget: float = 2.0) -> list[CostSt
     return studies
 
 
+MAX_SIZE = 100_000  # the vector's length, as --max-entries bounds a point's
 JACOBIAN_LIMIT = 4_000_000  # entries of an n x n Jacobian worth measuring here
 
 
@@ -100,15 +106,20 @@ def _study(expression: str, variable: str, kind: str, sizes: list[int], budget: 
 
 
 def _runs(budget: float) -> dict[str, Callable[[Problem], Measurement]]:
+    """Each method as one measured run, stopped (not waited for) once past the budget."""
     from diffcli.methods import autograd, numeric, symbolic
 
     return {
-        "symbolic": lambda p: _measure(lambda: _symbolic_in_budget(symbolic, p, budget)),
-        "finite differences": lambda p: _measure(lambda: numeric.differentiate(p, "central")),
-        "forward mode": lambda p: _measure(
-            lambda: autograd.differentiate(p, "cpu", "float64", "forward")
+        "symbolic": lambda p: _measure(
+            lambda: _symbolic_in_budget(symbolic, p, budget), budget
         ),
-        "reverse mode": lambda p: _reverse(autograd, p),
+        "finite differences": lambda p: _measure(
+            lambda: numeric.differentiate(p, "central"), budget
+        ),
+        "forward mode": lambda p: _measure(
+            lambda: autograd.differentiate(p, "cpu", "float64", "forward"), budget
+        ),
+        "reverse mode": lambda p: _reverse(autograd, p, budget),
     }
 
 
@@ -141,12 +152,13 @@ def _symbolic_in_budget(symbolic: object, problem: Problem, budget: float) -> No
                 raise _OverBudget
 
 
-def _measure(run: Callable[[], object]) -> Measurement:
+def _measure(run: Callable[[], object], budget: float) -> Measurement:
     tracemalloc.start()
     start = time.perf_counter()
     try:
-        run()
-    except _OverBudget:
+        with deadline(budget):
+            run()
+    except (_OverBudget, TimedOut):
         tracemalloc.stop()
         return Measurement(None, None, "over budget")
     seconds = time.perf_counter() - start
@@ -155,7 +167,7 @@ def _measure(run: Callable[[], object]) -> Measurement:
     return Measurement(seconds, peak)
 
 
-def _reverse(autograd: object, problem: Problem) -> Measurement:
+def _reverse(autograd: object, problem: Problem, budget: float) -> Measurement:
     """Reverse mode's time, and the bytes it saved for the backward pass (its memory cost)."""
     import torch
 
@@ -165,10 +177,13 @@ def _reverse(autograd: object, problem: Problem) -> Measurement:
         saved[0] += tensor.numel() * tensor.element_size()
         return tensor
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        start = time.perf_counter()
-        autograd.differentiate(problem, "cpu", "float64", "reverse")  # type: ignore[attr-defined]
-        seconds = time.perf_counter() - start
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), deadline(budget):
+            start = time.perf_counter()
+            autograd.differentiate(problem, "cpu", "float64", "reverse")  # type: ignore[attr-defined]
+            seconds = time.perf_counter() - start
+    except TimedOut:
+        return Measurement(None, None, "over budget")
     return Measurement(seconds, saved[0])
 
 
