@@ -62,6 +62,8 @@ def compare_python(spec: str, at: str | Mapping[str, Any], options: Options) -> 
 
     This runs the file. SymPy does not apply; the reference is the Richardson estimate.
     """
+    import diffcli.methods.autograd  # noqa: F401  (torch: the user's file may import it too)
+
     try:
         with deadline(options.timeout):
             problem = build_python_problem(spec, at, options.wrt, options.order, options.command)

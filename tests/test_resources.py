@@ -1,0 +1,277 @@
+"""Time and memory are bounded by construction, measured from outside the process.
+
+Each row of the resources issue runs as a real `diffcli` subprocess: its wall time is taken
+by this test, and its peak memory from the operating system (the child's own rusage, via
+os.wait4), never from what diffcli reports. The rows run side by side to keep the suite
+fast, together with a baseline (the same start-up, no work), so that start-up slowed by
+the others is part of the baseline too. Bounds are generous (2x) on purpose: they fail on
+an unbounded path (minutes, gigabytes), not on a busy machine.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from diffcli.resources import DEFAULT_MEMORY_MIB
+
+TIMEOUT = 1.0  # --timeout of the rows below, seconds
+INTERPRETER_MIB = 400  # Python with torch, SymPy and NumPy loaded, before any work
+
+
+@dataclass
+class Run:
+    exit_code: int
+    seconds: float
+    peak_mib: float
+    stdout: str
+    stderr: str
+
+
+LOOP = (
+    "def f(a):\n"
+    "    while True:\n"
+    "        try:\n"
+    "            pass\n"
+    "        except Exception:\n"
+    "            pass\n"
+)
+LOOP_IN_NUMERIC = (
+    "import torch\n"
+    "def f(a):\n"
+    "    if torch.is_grad_enabled():\n"
+    "        return a * a\n"
+    "    while True:\n"
+    "        pass\n"
+)
+
+# name: (arguments, seconds it may take beyond start-up: each of its stages' --timeout plus
+# one second)
+ROWS: dict[str, tuple[list[str], float]] = {
+    "baseline": (["grad", "x", "--at", "1", "--timeout", "10"], 0.0),
+    "numeric at arange(10000)": (
+        ["grad", "sum(x*x)", "--at", "x=arange(10000)", "--methods", "numeric"],
+        3 * (TIMEOUT + 1),  # the exact derivative, finite differences, the fallback reference
+    ),
+    "every method at arange(100000), a 256 MiB budget": (
+        ["grad", "sum(x*x)", "--at", "x=arange(100000)", "--max-memory", "256"],
+        4 * (TIMEOUT + 1),  # the exact derivative, numeric, autograd, the fallback reference
+    ),
+    "a grid of 10^8 points": (
+        ["grad", "tanh(x)", "--over", "x=0:1:100000000", "--timeout", "4"],
+        4 + 1,  # one stage, long enough to stream millions of points
+    ),
+    "a --python loop in finite differences": (
+        ["grad", "--python", "{loop_in_numeric}:f", "--at", "a=0.7"],
+        3 * (TIMEOUT + 1),  # f at the point, finite differences, the fallback reference
+    ),
+    "the README's cost example": (
+        ["cost", "sum(sin(x)*x)", "--n", "10,100,1000,10000", "--budget", "{timeout}"],
+        16 * (TIMEOUT + 1),  # 4 methods x 2 studies: runs under and over --budget
+    ),
+}
+
+
+def _command(arguments: list[str], files: dict[str, str]) -> list[str]:
+    filled = [a.format(**files) for a in arguments]
+    if filled[0] != "cost" and "--timeout" not in filled:
+        filled += ["--timeout", str(TIMEOUT)]
+    return [sys.executable, "-m", "diffcli", *filled]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    folder = tmp_path_factory.mktemp("resources")
+    files = {"timeout": str(TIMEOUT), "loop_in_numeric": str(folder / "loop.py")}
+    Path(files["loop_in_numeric"]).write_text(LOOP_IN_NUMERIC)
+    started: dict[int, tuple[str, float, Path, subprocess.Popen[bytes]]] = {}
+    for i, (name, (arguments, _)) in enumerate(ROWS.items()):
+        out, err = folder / f"{i}.out", folder / f"{i}.err"
+        with out.open("w") as stdout, err.open("w") as stderr:
+            process = subprocess.Popen(
+                _command(arguments, files), stdout=stdout, stderr=stderr, cwd=folder
+            )
+        started[process.pid] = (name, time.monotonic(), folder / str(i), process)
+    results: dict[str, Run] = {}
+    deadline = time.monotonic() + 300
+    while started and time.monotonic() < deadline:
+        # whichever child ends first: its own wall time, and its own peak memory
+        pid, status, usage = os.wait4(-1, 0)
+        if pid not in started:
+            continue
+        name, start, stem, process = started.pop(pid)
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        results[name] = Run(
+            process.returncode,
+            time.monotonic() - start,
+            usage.ru_maxrss / 1024,  # Linux reports KiB
+            Path(f"{stem}.out").read_text(),
+            Path(f"{stem}.err").read_text(),
+        )
+    return results
+
+
+def _allowed_seconds(runs: dict[str, Run], name: str) -> float:
+    """Start-up (the baseline's) plus each stage's --timeout and one second, twice over."""
+    return 2 * (runs["baseline"].seconds + ROWS[name][1])
+
+
+@pytest.mark.parametrize("name", [n for n in ROWS if n != "baseline"])
+def test_every_row_ends_in_time_with_bounded_memory(runs: dict[str, Run], name: str) -> None:
+    run = runs[name]
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.exit_code in (0, 1, 2), (run.exit_code, run.stderr)
+    assert run.seconds <= _allowed_seconds(runs, name), (run.seconds, runs["baseline"].seconds)
+    assert run.peak_mib <= DEFAULT_MEMORY_MIB + INTERPRETER_MIB, run.peak_mib
+
+
+def test_the_256_mib_budget_holds(runs: dict[str, Run]) -> None:
+    run = runs["every method at arange(100000), a 256 MiB budget"]
+    assert run.peak_mib <= 256 + INTERPRETER_MIB, run.peak_mib
+
+
+def test_timed_out_methods_say_so_and_the_grid_says_how_far_it_got(runs: dict[str, Run]) -> None:
+    numeric = runs["numeric at arange(10000)"]
+    assert numeric.exit_code == 1 and "timed out after 1 s" in numeric.stdout
+    grid = runs["a grid of 10^8 points"]
+    assert grid.exit_code == 1 and "of 100,000,000 points done" in grid.stdout
+
+
+def test_python_loops_end_with_a_message(runs: dict[str, Run], cli, tmp_path: Path) -> None:
+    loop = tmp_path / "loop.py"
+    loop.write_text(LOOP)  # caught exceptions inside do not keep it going
+    start = time.perf_counter()
+    at_load = cli("grad", "--python", f"{loop}:f", "--at", "a=0.7", "--timeout", "1")
+    assert time.perf_counter() - start < 2 * (TIMEOUT + 1)
+    assert at_load.exit_code == 2 and "did not finish within --timeout 1 s" in at_load.stderr
+    in_numeric = runs["a --python loop in finite differences"]
+    assert in_numeric.exit_code == 1 and "numeric failed: timed out" in in_numeric.stdout
+
+
+def test_cost_gives_up_past_the_budget(runs: dict[str, Run]) -> None:
+    run = runs["the README's cost example"]
+    assert run.exit_code == 0 and "over budget" in run.stdout
+
+
+def test_a_result_too_large_for_the_budget_is_refused_up_front(cli) -> None:
+    result = cli("hessian", "sum(x*x)", "--at", "x=arange(100000)")
+    assert result.exit_code == 2
+    assert "more than the memory budget" in result.stderr and "--max-memory" in result.stderr
+    result = cli("jacobian", "x*x", "--at", "x=arange(100000)")
+    assert result.exit_code == 2 and "10,000,000,000 entries" in result.stderr
+
+
+def test_jobs_are_capped_with_a_note(cli, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text("expr,at\n" + "".join(f"x**{k},1\n" for k in range(1, 4)))
+    result = cli("batch", str(cases), "--jobs", "1000", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "--jobs 1000 capped at 1 (enough for 3 rows)" in result.stderr
+    assert len(result.stdout.splitlines()) == 3
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--plot", "out.txt"],
+        ["--plot", "/no/such/folder/p.png"],
+        ["--values", "v.txt"],
+        ["--values", "/no/such/folder/v.csv"],
+    ],
+)
+def test_bad_output_paths_are_refused_before_any_work(cli, arguments: list[str]) -> None:
+    start = time.perf_counter()
+    result = cli("grad", "tanh(x)", "--over", "x=-5:5:100000000", *arguments)
+    assert time.perf_counter() - start < 5
+    assert result.exit_code == 2
+    assert result.stderr.startswith("diffcli: error: --") and len(result.stderr.splitlines()) == 1
+
+
+def test_a_timed_out_grid_still_writes_a_readable_npy(cli, tmp_path: Path) -> None:
+    import numpy as np
+
+    values = tmp_path / "v.npy"
+    result = cli(
+        "grad", "tanh(x)", "--over", "x=0:1:30000000", "--timeout", "4", "--values", str(values)
+    )
+    assert result.exit_code == 1
+    table = np.load(values)
+    assert 0 < table.size < 30_000_000 and set(table.dtype.names) >= {"x", "reference"}
+    np.testing.assert_allclose(table["autograd"], 1 / np.cosh(table["x"]) ** 2, rtol=1e-13)
+
+
+@pytest.mark.parametrize("point", ["x=0x10", "x=0b11", "x=0o7", "x=1_000", "x=1e1", "x=.5"])
+def test_number_literals_in_any_python_spelling(cli, point: str) -> None:
+    result = cli("grad", "x**2", "--at", point, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    value = json.loads(result.stdout)["point"]["x"]
+    assert value == float(ast.literal_eval(point[2:]))
+
+
+def test_the_api_raises_diffcli_error_for_bad_input() -> None:
+    import diffcli
+
+    with pytest.raises(diffcli.DiffcliError):
+        diffcli.compare("x", "x=0xZZ")
+
+
+def test_a_flat_sum_of_119_terms_is_one_level() -> None:
+    import diffcli
+
+    text = " + ".join(f"x**{i}/{i + 1}" for i in range(1, 120))
+    comparison = diffcli.compare(text, at={"x": 0.5})
+    assert comparison.agree
+    exact = sum(i * 0.5 ** (i - 1) / (i + 1) for i in range(1, 120))
+    assert float(comparison.reference.value["x"]) == pytest.approx(exact, rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["hessian", "min(exp(pi), y*stop_gradient(y))", "--at", "y=-0.499"],
+        ["grad", "sqrt(sum(u) + detach(3))", "--at", "u=[-0.498,0.43]"],
+        ["grad", "abs(detach(x) - 1)*x", "--at", "x=1"],
+        ["grad", "max(x, detach(x))", "--at", "x=1"],
+        ["jacobian", "[relu(detach(x)*x), x]", "--at", "x=0"],
+    ],
+)
+def test_stop_gradient_meets_comparisons_and_kinks(cli, arguments: list[str]) -> None:
+    result = cli(*arguments, "--format", "json")
+    assert result.exit_code in (0, 1, 3), (result.stderr, result.exception)
+    json.loads(result.stdout, parse_constant=_no_constant)
+
+
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"not strict JSON: {name}")
+
+
+def test_python_floats_stay_float64_and_sys_exit_is_a_message(cli, tmp_path: Path) -> None:
+    import math
+
+    floats = tmp_path / "floats.py"
+    floats.write_text("import math\ndef f(a):\n    return math.sin(float(a))\n")
+    result = cli(
+        "grad",
+        "--python",
+        f"{floats}:f",
+        "--at",
+        "a=0.7",
+        "--methods",
+        "numeric",
+        "--format",
+        "json",
+    )
+    record = json.loads(result.stdout)
+    assert record["methods"]["numeric"]["value"]["a"] == pytest.approx(math.cos(0.7), rel=1e-8)
+    leaving = tmp_path / "leaving.py"
+    leaving.write_text("import sys\ndef f(a):\n    sys.exit(5)\n")
+    result = cli("grad", "--python", f"{leaving}:f", "--at", "a=0.7")
+    assert result.exit_code == 2 and "SystemExit 5" in result.stderr
