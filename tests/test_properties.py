@@ -6,12 +6,13 @@ at 1,000 examples each (DIFFCLI_FUZZ=N for another count; conftest.py sets it).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 import diffcli
@@ -125,6 +126,7 @@ FUNCTIONS = [
     "softmax",
     "logsumexp",
     "stop_gradient",
+    "detach",
     "sni",
     "dot",
     "max",
@@ -212,3 +214,119 @@ def test_numeric_estimates_bound_the_error_of_libm_products(calls, power, quotie
         assume(1e-250 < abs(float(exact)) < 1e250 and not comparison.reference.problems)
         numeric = comparison.methods["numeric"]
         assert numeric.abs_error <= numeric.details["error_estimate"], (expression, x, scheme)
+
+
+SCALARS = ["0.5", "-1.5", "0x10", "1_000", "1e-300", "1e300", "0", "2e-8", "-0.0"]
+ODD = ["nan", "inf", "", "[1,", "x", "1e999", "ones(10**8)", "pi"]
+VALUES = {
+    "x": SCALARS,
+    "y": SCALARS,
+    "v": ["[1, 2]", "arange(2)", "linspace(-1, 1, 2)", "ones(2)", "[0, 0]", "[1e-300, 3]"],
+    "A": ["[[1, 2], [3, 4]]", "[[0, 0], [0, 0]]", "[[1e300, 1], [1, 1]]"],
+}
+
+
+def point_text() -> st.SearchStrategy[str]:
+    """Mostly a point with values of each variable's shape; now and then one value that
+    must be refused."""
+    good = st.fixed_dictionaries({name: st.sampled_from(VALUES[name]) for name in VALUES})
+    odd = st.builds(
+        lambda values, name, text: {**values, name: text},
+        good,
+        st.sampled_from(list(VALUES)),
+        st.sampled_from(ODD),
+    )
+    return st.one_of(good, good, good, odd).map(
+        lambda values: ",".join(f"{name}={value}" for name, value in values.items())
+    )
+
+
+ELEMENTWISE = [
+    *("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh"),
+    *("atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "abs", "sign", "erf"),
+    *("sigmoid", "relu", "softplus", "stop_gradient", "detach"),
+]
+TWO = ["pow", "atan2", "hypot", "max", "min", "log"]
+SCALAR_LEAVES = [
+    "x",
+    "y",
+    "sum(v)",
+    "norm(v)",
+    "norm(v, 1)",
+    "dot(v, v)",
+    "trace(A)",
+    "det(A)",
+    "logsumexp(v)",
+    "softmax(v)[0]",
+    "(A @ v)[1]",
+    "mean(A)",
+    "prod(v)",
+    "0",
+    "2",
+    "0.5",
+    "pi",
+    "e",
+]
+
+
+def language(depth: int) -> st.SearchStrategy[str]:
+    """Well-formed scalar expressions over the whole language: every function, kinks,
+    domain edges and stop_gradient, so that most invocations get past the parser."""
+    leaf = st.sampled_from(SCALAR_LEAVES)
+    if depth == 0:
+        return leaf
+    sub = language(depth - 1)
+    return st.one_of(
+        leaf,
+        st.builds("{}({})".format, st.sampled_from(ELEMENTWISE), sub),
+        st.builds("{}({}, {})".format, st.sampled_from(TWO), sub, sub),
+        st.builds("({}) {} ({})".format, sub, st.sampled_from(["+", "-", "*", "/", "**"]), sub),
+    )
+
+
+OPTIONS = [
+    ["--scheme", "five-point"],
+    ["--scheme", "richardson"],
+    ["--scheme", "complex-step"],
+    ["--scheme", "forward"],
+    ["--dtype", "float32"],
+    ["--mode", "forward"],
+    ["--order", "2"],
+    ["--step", "1e-3"],
+    ["--rtol", "1e-3"],
+    ["--layout", "denominator"],
+    ["--methods", "numeric"],
+    ["--methods", "symbolic,autograd"],
+    ["--max-memory", "64"],
+    ["--wrt", "x"],
+]
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=_examples(40))
+@given(
+    command=st.sampled_from(["grad", "jacobian", "hessian"]),
+    text=st.one_of(language(3), language(3), grammar(3)),
+    point=point_text(),
+    options=st.lists(st.sampled_from(OPTIONS), max_size=2),
+    output=st.sampled_from(["json", "table", "csv"]),
+)
+def test_whole_invocations_never_traceback(cli_runner, command, text, point, options, output):
+    """Any expression of (and near) the grammar, stop_gradient included, at any point text,
+    with any options: a known exit status, no traceback, and strict JSON where asked."""
+    arguments = [command, "--at", point, "--timeout", "2", "--format", output]
+    arguments += [item for option in options for item in option]
+    result = cli_runner.invoke(main, [*arguments, "--", text])
+    event(f"exit {result.exit_code}")  # pytest --hypothesis-show-statistics: the mix
+    assert result.exit_code in (0, 1, 2, 3), (arguments, text, result.output, result.exception)
+    if result.exception is not None:
+        assert isinstance(result.exception, SystemExit), (arguments, text, repr(result.exception))
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert result.stdout == "", result.stdout
+        assert result.stderr.startswith(("diffcli: error:", "Usage:")), result.stderr
+    elif output == "json":
+        json.loads(result.stdout, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name: str) -> None:
+    raise AssertionError(f"not strict JSON: {name}")
