@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from diffcli.comparison import Comparison, run
 from diffcli.deadline import TimedOut, deadline
+from diffcli.isolate import run_isolated
 from diffcli.options import Options
 from diffcli.problem import build_problem, build_python_problem
-from diffcli.pyfunc import UserCodeError
+from diffcli.pyfunc import RanElsewhere, UserCodeError
 
 
 def compare(
@@ -57,13 +60,27 @@ def compare_with(expression: str, at: str | Mapping[str, Any], options: Options)
     return run(problem, options)
 
 
+# stages of a --python comparison that call the user's code, each under --timeout: the
+# first call, f at the point, finite differences, autograd, the fallback reference
+PYTHON_STAGES = 5
+
+
 def compare_python(spec: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
     """Compare finite differences and autograd on a Python function: --python FILE:FUNC.
 
-    This runs the file. SymPy does not apply; the reference is the Richardson estimate.
+    This runs the file, in a child process (isolate.py): each stage is under --timeout
+    there, and the child is killed if it has not answered within every stage's time, as
+    when the code is stuck inside a C call. SymPy does not apply; the reference is the
+    Richardson estimate.
     """
     import diffcli.methods.autograd  # noqa: F401  (torch: the user's file may import it too)
 
+    limit = None if options.timeout is None else PYTHON_STAGES * (options.timeout + 1)
+    work = partial(_compare_python_here, spec, at, options)
+    return run_isolated(work, limit, f"--python {spec}")
+
+
+def _compare_python_here(spec: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
     try:
         with deadline(options.timeout):
             problem = build_python_problem(spec, at, options.wrt, options.order, options.command)
@@ -72,4 +89,7 @@ def compare_python(spec: str, at: str | Mapping[str, Any], options: Options) -> 
             f"--python {spec}: running the file and calling the function once did not finish "
             f"within --timeout {options.timeout:g} s"
         ) from None
-    return run(problem, options)
+    comparison = run(problem, options)
+    # the user's function stays in the child; what comes back says where it came from
+    comparison.problem = replace(problem, function=RanElsewhere(spec))
+    return comparison

@@ -18,9 +18,11 @@ import click
 
 from diffcli import __version__
 from diffcli.errors import DiffcliError
+from diffcli.isolate import Stuck
 from diffcli.options import DEVICES, DTYPES, FORMATS, LAYOUTS, MODES, SCHEMES
 from diffcli.resources import DEFAULT_MEMORY_MIB
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
@@ -174,6 +176,19 @@ def _reported(command: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             click.echo(f"diffcli: error: {problem.render()}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except Stuck as stuck:  # user code that never returned: a failure, not bad input
+            click.echo(f"diffcli: error: {stuck}", err=True)
+            sys.exit(EXIT_FAILED)
+        except Exception as failure:  # a bug of diffcli's: one line, never a traceback
+            if kwargs.get("traceback"):
+                raise
+            text = str(failure).strip().splitlines()
+            click.echo(
+                f"diffcli: internal error: {type(failure).__name__}: {text[0] if text else ''} "
+                "(a bug: --traceback shows where)",
+                err=True,
+            )
+            sys.exit(EXIT_FAILED)
 
     return wrapper
 

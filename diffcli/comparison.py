@@ -202,7 +202,7 @@ def run(problem: Problem, options: Options) -> Comparison:
             options.timeout,
             [],
             notes,
-            "the one-sided derivatives at the kink",
+            "the check for kinks at the point",
         )
         if symbolic is not None
         else []
@@ -273,14 +273,19 @@ def _bounded(
     compute: Callable[[], Any], timeout: float | None, instead: Any, notes: list[str], what: str
 ) -> Any:
     """A step of the comparison around the methods, under the same --timeout as each:
-    past it, `instead` stands in and a note says so."""
+    past it, or where it fails (SymPy cannot compare a nan), `instead` stands in and a
+    note says so; the methods' answers stand either way."""
     try:
         with warnings.catch_warnings(), deadline(timeout):
             warnings.simplefilter("ignore")
             return compute()
     except TimedOut:
         notes.append(f"{what} took longer than --timeout {timeout:g} s and was left out")
-        return instead
+    except DiffcliError:
+        raise
+    except Exception as failure:
+        notes.append(f"{what} could not be computed ({_one_line(failure)}) and was left out")
+    return instead
 
 
 NOT_SYMBOLIC = "does not apply: --python runs Python code, which SymPy cannot differentiate"

@@ -93,3 +93,14 @@ def user_frames(tb: TracebackType | None, path: Path) -> str:
     if not frames:
         return ""
     return "Traceback (in your file):\n" + "".join(traceback.format_list(frames))
+
+
+class RanElsewhere:
+    """Stands for a --python function that ran in a child process (isolate.py): it can be
+    sent back with the result, and says where the function was if it is called."""
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise DiffcliError(f"--python {self.spec} ran in a child process; call it there")

@@ -321,6 +321,7 @@ def test_whole_invocations_never_traceback(cli_runner, command, text, point, opt
     if result.exception is not None:
         assert isinstance(result.exception, SystemExit), (arguments, text, repr(result.exception))
     assert "Traceback" not in result.output
+    assert "internal error" not in result.stderr, (arguments, text, result.stderr)
     if result.exit_code == 2:
         assert result.stdout == "", result.stdout
         assert result.stderr.startswith(("diffcli: error:", "Usage:")), result.stderr

@@ -274,3 +274,29 @@ def test_python_floats_stay_float64_and_sys_exit_is_a_message(cli, tmp_path: Pat
     leaving.write_text("import sys\ndef f(a):\n    sys.exit(5)\n")
     result = cli("grad", "--python", f"{leaving}:f", "--at", "a=0.7")
     assert result.exit_code == 2 and "SystemExit 5" in result.stderr
+
+
+def test_code_stuck_inside_one_c_call_is_killed() -> None:
+    """A deadline cannot interrupt a single C call; the child process it runs in is
+    killed at the limit instead."""
+    from diffcli.isolate import Stuck, run_isolated, usable
+
+    if not usable():
+        pytest.skip("no fork on this platform: the work runs in-process under deadlines")
+    start = time.monotonic()
+    with pytest.raises(Stuck, match="did not answer within 0.5 s"):
+        run_isolated(lambda: sum(range(10**15)), 0.5, "the sum")
+    assert time.monotonic() - start < 3
+    assert run_isolated(lambda: {"x": 2.0}, 5, "a dict") == {"x": 2.0}
+
+
+def test_an_error_in_the_child_reads_as_it_would_in_process() -> None:
+    import diffcli
+    from diffcli.isolate import run_isolated
+
+    with pytest.raises(diffcli.DiffcliError) as in_process:
+        diffcli.parse("sin(x")
+    with pytest.raises(diffcli.DiffcliError) as in_child:
+        run_isolated(lambda: diffcli.parse("sin(x"), 5, "parsing")
+    assert in_child.value.render() == in_process.value.render()
+    assert "^" in in_child.value.render()
