@@ -346,6 +346,23 @@ def _compare_and_print(
     sys.exit(comparison.exit_code)
 
 
+def _within(timeout: float | None, command: str, work: Callable[[], Any]) -> Any:
+    """A whole command's work under --timeout: past it, a failure (exit 1), not a hang."""
+    from diffcli.deadline import TimedOut, deadline
+
+    try:
+        with deadline(timeout):
+            return work()
+    except TimedOut:
+        raise Stuck(f"{command} did not finish within --timeout {timeout:g} s") from None
+
+
+def _positive_timeout(timeout: float) -> None:
+    from diffcli.options import Options
+
+    Options(timeout=timeout)  # checked where every --timeout is
+
+
 def _import_torch_meanwhile() -> None:
     """Start importing torch in a thread while SymPy parses and differentiates: the two
     imports overlap (torch's native libraries load outside the GIL)."""
@@ -465,6 +482,14 @@ def stepsize(
     show_default=True,
     type=click.Choice(("table", "dot", "mermaid", "json")),
 )
+@click.option(
+    "--timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time the command may take; past it, it stops with exit 1.",
+)
 @click.option("--traceback", is_flag=True, hidden=True)
 @_reported
 def graph(
@@ -475,21 +500,23 @@ def graph(
     mode: str,
     device: str,
     output_format: str,
+    timeout: float,
     traceback: bool,
 ) -> None:
     """The computational graph with forward values and torch's adjoints (or tangents)."""
     from diffcli.errors import OptionError
-    from diffcli.graph import to_dot, to_mermaid, trace, trace_python
+    from diffcli.graph import to_dot, to_mermaid, trace, trace_python_isolated
     from diffcli.options import Options
-    from diffcli.problem import build_problem, build_python_problem
+    from diffcli.problem import build_problem
 
-    options = Options.from_raw(wrt=wrt)
+    options = Options.from_raw(wrt=wrt, timeout=timeout)
     if (expression is None) == (python is None):
         raise OptionError("give an expression, or --python FILE:FUNC (one of the two)")
     if python is not None:
-        result = trace_python(build_python_problem(python, at, options.wrt), mode)
+        result = trace_python_isolated(python, at, options.wrt, mode, options.timeout)
     else:
-        result = trace(build_problem(expression, at, options.wrt), mode, device)
+        problem = build_problem(expression, at, options.wrt)
+        result = _within(options.timeout, "graph", lambda: trace(problem, mode, device))
     if output_format == "dot":
         click.echo(to_dot(result))
     elif output_format == "mermaid":
@@ -512,6 +539,14 @@ def graph(
 @click.option("--wrt", metavar="VAR", help="The variable (needed when EXPR has several).")
 @click.option("--at", "at", metavar="POINT", help="Shapes of array variables (default: scalars).")
 @click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table")
+@click.option(
+    "--timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time the command may take; past it, it stops with exit 1.",
+)
 @click.option("--traceback", is_flag=True, hidden=True)
 @_reported
 def check(
@@ -520,6 +555,7 @@ def check(
     wrt: str | None,
     at: str | None,
     output_format: str,
+    timeout: float,
     traceback: bool,
 ) -> None:
     """Is ANSWER the derivative of EXPR? Exit 0 right, 1 wrong (with a counterexample)."""
@@ -527,7 +563,8 @@ def check(
 
     from diffcli.check import check as run_check
 
-    result = run_check(expression, answer, wrt, at)
+    _positive_timeout(timeout)
+    result = _within(timeout, "check", lambda: run_check(expression, answer, wrt, at))
     if output_format == "json":
         click.echo(json.dumps(result.to_json(), indent=2, allow_nan=False))
     else:
@@ -567,14 +604,29 @@ def _check_text(result: Any) -> str:
 @click.argument("expression", metavar="EXPR")
 @click.option("--wrt", metavar="VAR", help="The variable (needed when EXPR has several).")
 @click.option("--format", "output_format", type=click.Choice(("text", "latex")), default="text")
+@click.option(
+    "--timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time the command may take; past it, it stops with exit 1.",
+)
 @click.option("--traceback", is_flag=True, hidden=True)
 @_reported
-def explain(expression: str, wrt: str | None, output_format: str, traceback: bool) -> None:
+def explain(
+    expression: str, wrt: str | None, output_format: str, timeout: float, traceback: bool
+) -> None:
     """The derivative of EXPR step by step, each step naming its rule."""
     from diffcli.explain import explain as run_explain
 
-    result = run_explain(expression, wrt)
-    click.echo(result.latex() if output_format == "latex" else result.text())
+    _positive_timeout(timeout)
+
+    def text() -> str:
+        result = run_explain(expression, wrt)
+        return result.latex() if output_format == "latex" else result.text()
+
+    click.echo(_within(timeout, "explain", text))
 
 
 @main.command()

@@ -8,12 +8,15 @@ tangents ∂node/∂x are torch's forward-mode AD (dual numbers): no second auto
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from diffcli.deadline import TimedOut, deadline
 from diffcli.errors import OptionError
+from diffcli.isolate import Stuck, run_isolated
 from diffcli.lang.expr import Call, Const, Expr, Index, ListLit, Num, Var, walk
 from diffcli.lang.printer import to_text
 from diffcli.problem import Problem
@@ -169,6 +172,34 @@ def _forward(
     with forward_ad_level():
         duals = {**leaves, name: fwAD.make_dual(leaf, direction.reshape(leaf.shape))}
         evaluate(problem.expr, duals, backend, keep)
+
+
+def trace_python_isolated(
+    spec: str, at: str, wrt: tuple[str, ...], mode: str, timeout: float | None
+) -> Graph:
+    """trace_python of --python FILE:FUNC in a child process (isolate.py): loading and
+    tracing each under --timeout there, the child killed past both."""
+    limit = None if timeout is None else 2 * (timeout + 1)
+    return run_isolated(
+        partial(_trace_python_here, spec, at, wrt, mode, timeout), limit, f"--python {spec}"
+    )
+
+
+def _trace_python_here(
+    spec: str, at: str, wrt: tuple[str, ...], mode: str, timeout: float | None
+) -> Graph:
+    from diffcli.problem import build_python_problem
+    from diffcli.pyfunc import RanElsewhere
+
+    try:
+        with deadline(timeout):
+            problem = build_python_problem(spec, at, wrt)
+        with deadline(timeout):
+            graph = trace_python(problem, mode)
+    except TimedOut:
+        raise Stuck(f"--python {spec} did not finish within --timeout {timeout:g} s") from None
+    graph.problem = replace(problem, function=RanElsewhere(spec))
+    return graph
 
 
 def trace_python(problem: Problem, mode: str = "reverse") -> Graph:

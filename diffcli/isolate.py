@@ -68,6 +68,8 @@ def run_isolated(work: Callable[[], T], seconds: float, what: str) -> T:
         receiving.close()
     if kind == "error":
         raise _Shown(payload)
+    if kind == "stuck":
+        raise Stuck(payload)
     if kind == "bug":
         raise RuntimeError(f"in the child process: {payload}")
     return payload
@@ -80,6 +82,8 @@ def _child(work: Callable[[], Any], sending: Any) -> None:
         message: tuple[str, Any] = ("ok", work())
     except DiffcliError as problem:
         message = ("error", problem.render())
+    except Stuck as stuck:
+        message = ("stuck", str(stuck))
     except BaseException as failure:  # a bug: raised again in the parent, as one line
         message = ("bug", f"{type(failure).__name__}: {failure}".splitlines()[0])
     try:
