@@ -78,6 +78,7 @@ def study(expression: str, sizes: list[int], budget: float = 2.0) -> list[CostSt
 
 
 MAX_SIZE = 100_000  # the vector's length, as --max-entries bounds a point's
+WARM_UP_SECONDS = 10.0
 JACOBIAN_LIMIT = 4_000_000  # entries of an n x n Jacobian worth measuring here
 
 
@@ -86,7 +87,9 @@ def _study(expression: str, variable: str, kind: str, sizes: list[int], budget: 
     command = "grad" if kind == "gradient" else "jacobian"
     result = CostStudy(expression, variable, kind, sizes, {m: [] for m in METHODS})
     runs = _runs(budget)
-    _warm_up(expression, variable, command, runs)
+    # first uses (torch's forward AD loads ~1 s of code) must finish, or the first real
+    # size pays them again; they are bounded too, by a longer allowance
+    _warm_up(expression, variable, command, _runs(max(budget, WARM_UP_SECONDS)))
     over: set[str] = set()
     for n in sizes:
         problem = build_problem(expression, f"{variable}=linspace(0.1, 1, {n})", command=command)

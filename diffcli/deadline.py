@@ -52,3 +52,18 @@ def deadline(seconds: float | None) -> Iterator[None]:
         if outer > 0:  # the outer deadline's remaining time, at least a moment to fire
             left = outer - (time.monotonic() - started)
             signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """Hold the deadline off for a few steps that must not be cut in two (entering and
+    leaving torch's forward-AD level: cut there, the level leaks and every later forward
+    pass fails). A deadline that passes meanwhile fires as the shield lifts."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.autograd.forward_ad as fwAD
 
+from diffcli.deadline import shielded
 from diffcli.errors import DeviceError
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
@@ -187,8 +188,13 @@ def forward_ad_level() -> Iterator[None]:
     torch.jit.script, which is torch's business, not the user's."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        with fwAD.dual_level():
+        with shielded():
+            fwAD.enter_dual_level()
+        try:
             yield
+        finally:
+            with shielded():
+                fwAD.exit_dual_level()
 
 
 def _jacobian_forward(
