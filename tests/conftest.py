@@ -18,6 +18,17 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.setdefault("DIFFCLI_FUZZ", FUZZ_EXAMPLES)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start test_resources' subprocess rows now, if any of its tests will run: they then
+    share the machine with the in-process tests instead of adding their wall time."""
+    for item in session.items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.endswith("test_resources"):
+            if not module.STARTED:
+                module.STARTED.append(module.Rows())
+            return
+
+
 @pytest.fixture
 def cli():
     """Call the CLI in-process: cli("grad", "sin(x)", "--at", "1") -> click Result."""

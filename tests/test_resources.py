@@ -15,6 +15,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,13 +55,13 @@ LOOP_IN_NUMERIC = (
     "        pass\n"
 )
 
+LARGEST_POINT = ["--at", "x=arange(100000)"]  # as many entries as --max-entries allows
 # name: (arguments, seconds it may take beyond start-up: each of its stages' --timeout plus
 # one second)
 ROWS: dict[str, tuple[list[str], float]] = {
     "baseline": (["grad", "x", "--at", "1", "--timeout", "10"], 0.0),
     "numeric at arange(100000), a 256 MiB budget": (
-        ["grad", "sum(x*x)", "--at", "x=arange(100000)", "--methods", "numeric"]
-        + ["--max-memory", "256"],
+        ["grad", "sum(x*x)", *LARGEST_POINT, "--methods", "numeric", "--max-memory", "256"],
         3 * (TIMEOUT + 1),  # the exact derivative, finite differences, the fallback reference
     ),
     "a grid of 10^8 points": (
@@ -84,39 +86,56 @@ def _command(arguments: list[str], files: dict[str, str]) -> list[str]:
     return [sys.executable, "-m", "diffcli", *filled]
 
 
+class Rows:
+    """The rows as child processes, started at once, each reaped the moment it ends by a
+    thread of its own (so that its wall time is its own, whatever the tests do meanwhile)."""
+
+    def __init__(self) -> None:
+        folder = Path(tempfile.mkdtemp(prefix="diffcli-resources-"))
+        files = {"timeout": str(TIMEOUT), "loop_in_numeric": str(folder / "loop.py")}
+        Path(files["loop_in_numeric"]).write_text(LOOP_IN_NUMERIC)
+        self.results: dict[str, Run] = {}
+        self.threads = []
+        for i, (name, (arguments, _)) in enumerate(ROWS.items()):
+            stem = folder / str(i)
+            with open(f"{stem}.out", "w") as stdout, open(f"{stem}.err", "w") as stderr:
+                process = subprocess.Popen(
+                    _command(arguments, files), stdout=stdout, stderr=stderr, cwd=folder
+                )
+            thread = threading.Thread(
+                target=self._reap, args=(name, process, time.monotonic(), stem), daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+
+    def _reap(self, name: str, process: subprocess.Popen[bytes], start: float, stem: Path) -> None:
+        _, status, usage = os.wait4(process.pid, 0)  # this child only, never another test's
+        seconds = time.monotonic() - start
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        self.results[name] = Run(
+            process.returncode,
+            seconds,
+            usage.ru_maxrss / 1024,  # Linux reports KiB
+            Path(f"{stem}.out").read_text(),
+            Path(f"{stem}.err").read_text(),
+        )
+
+    def wait(self) -> dict[str, Run]:
+        for thread in self.threads:
+            thread.join(timeout=300)
+        return self.results
+
+
+# conftest.py starts the rows as soon as the tests are collected, so that they run on the
+# core the in-process tests leave idle; run alone, this module starts them itself
+STARTED: list[Rows] = []
+
+
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    folder = tmp_path_factory.mktemp("resources")
-    files = {"timeout": str(TIMEOUT), "loop_in_numeric": str(folder / "loop.py")}
-    Path(files["loop_in_numeric"]).write_text(LOOP_IN_NUMERIC)
-    started: dict[int, tuple[str, float, Path, subprocess.Popen[bytes]]] = {}
-    for i, (name, (arguments, _)) in enumerate(ROWS.items()):
-        out, err = folder / f"{i}.out", folder / f"{i}.err"
-        with out.open("w") as stdout, err.open("w") as stderr:
-            process = subprocess.Popen(
-                _command(arguments, files), stdout=stdout, stderr=stderr, cwd=folder
-            )
-        started[process.pid] = (name, time.monotonic(), folder / str(i), process)
-    results: dict[str, Run] = {}
-    deadline = time.monotonic() + 300
-    while started and time.monotonic() < deadline:
-        # each of our children as it ends (never another test's): its own wall time and
-        # its own peak memory
-        for pid in list(started):
-            reaped, status, usage = os.wait4(pid, os.WNOHANG)
-            if not reaped:
-                continue
-            name, start, stem, process = started.pop(pid)
-            process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-            results[name] = Run(
-                process.returncode,
-                time.monotonic() - start,
-                usage.ru_maxrss / 1024,  # Linux reports KiB
-                Path(f"{stem}.out").read_text(),
-                Path(f"{stem}.err").read_text(),
-            )
-        time.sleep(0.02)
-    return results
+def runs() -> dict[str, Run]:
+    if not STARTED:
+        STARTED.append(Rows())
+    return STARTED[0].wait()
 
 
 def _allowed_seconds(runs: dict[str, Run], name: str) -> float:
