@@ -100,7 +100,8 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
             default=10.0,
             show_default=True,
             metavar="SECONDS",
-            help="Time each method may take; past it, the other methods still answer.",
+            help="Time each stage (each method, the reference, ...) may take; past it, the "
+            "other methods still answer.",
         ),
         click.option(
             "--max-length",

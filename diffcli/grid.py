@@ -117,10 +117,24 @@ class GridResult:
     f_seconds: float
     reference_check: float
     notes: list[str]
-    values: dict[str, np.ndarray] | None = None  # every point's, when asked to keep them
-    sample: dict[str, np.ndarray] = field(default_factory=dict)  # about PLOTTED points
+    # chunks of every point's values (when asked to keep them), and of about PLOTTED
+    # points' for --plot, by column
+    kept: dict[str, list[np.ndarray]] | None = None
+    plotted: dict[str, list[np.ndarray]] = field(default_factory=dict)
     covered: int = 0  # points done before --timeout, if it ran out
     largest: float = 0.0  # max |f'| over the points done: what tolerances scale with
+
+    @property
+    def values(self) -> dict[str, np.ndarray] | None:
+        """Every point's values by column, when kept."""
+        if self.kept is None:
+            return None
+        return {name: np.concatenate(parts) for name, parts in self.kept.items()}
+
+    @property
+    def sample(self) -> dict[str, np.ndarray]:
+        """About PLOTTED points' x, f, reference and methods' values, for --plot."""
+        return {name: np.concatenate(parts) for name, parts in self.plotted.items()}
 
     @property
     def agree(self) -> bool:
@@ -129,10 +143,10 @@ class GridResult:
 
     def save_values(self, path: str) -> None:
         """Every point's values (kept with keep=True): .npy (a structured array) or .csv."""
-        assert self.values is not None
-        names = list(self.values)
-        with ValuesFile(path, names, self.over.n) as sink:
-            sink.write(self.values)
+        values = self.values
+        assert values is not None
+        with ValuesFile(path, list(values), self.over.n) as sink:
+            sink.write(values)
 
     @property
     def exit_code(self) -> int:
@@ -286,8 +300,8 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     }
     runners = _runners(problem, over, options, derivative, x_symbol, fixed)
     columns = value_columns(options)
-    kept: dict[str, list[np.ndarray]] = {k: [] for k in columns}
-    plotted: dict[str, list[np.ndarray]] = {k: [] for k in ("f", *columns)}
+    result.kept = {k: [] for k in columns} if keep else None
+    result.plotted = {k: [] for k in ("f", *columns)}
     plot_stride, sample_stride = max(1, over.n // PLOTTED), max(1, over.n // SAMPLED)
     for name in summaries:  # first use (imports, torch.func's set-up) is not the method's cost
         try:
@@ -309,6 +323,8 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         # whose derivative 1/x is), there is nothing to differentiate
         reference = np.where(np.isfinite(f), np.broadcast_to(reference, xs.shape), np.nan)
         chunk = {"x": xs, "reference": reference.astype(np.float64)}
+        index = np.arange(first, first + xs.size)
+        sampled = index % sample_stride == 0
         for name, summary in summaries.items():
             if summary.error:
                 continue
@@ -319,25 +335,21 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
                 summary.error = f"{type(failure).__name__}: {failure}".splitlines()[0]
                 continue
             summary.seconds += time.perf_counter() - start
-            sampled = (np.arange(first, first + xs.size) % sample_stride) == 0
             _accumulate(summary, xs, values, reference, sampled)
             chunk[name] = np.broadcast_to(values, xs.shape).astype(np.float64)
         for name in columns:  # a method that failed has nothing to show
             chunk.setdefault(name, np.full(xs.shape, np.nan))
         if sink is not None:
             sink.write(chunk)
-        on_plot = (np.arange(first, first + xs.size) % plot_stride) == 0
-        plotted["f"].append(f[on_plot].astype(np.float64))
+        on_plot = index % plot_stride == 0
+        result.plotted["f"].append(f[on_plot].astype(np.float64))
         for name in columns:
-            plotted[name].append(chunk[name][on_plot])
-            if keep:
-                kept[name].append(chunk[name])
+            result.plotted[name].append(chunk[name][on_plot])
+            if result.kept is not None:
+                result.kept[name].append(chunk[name])
         result.covered += xs.size
         if (first // CHUNK) % TRIM_EVERY == TRIM_EVERY - 1:
             release_freed_memory()
-        result.sample = {k: np.concatenate(v) for k, v in plotted.items()}
-    if keep:
-        result.values = {k: np.concatenate(v) for k, v in kept.items()}
 
 
 def _verdicts(result: GridResult, options: Options) -> None:
