@@ -19,11 +19,23 @@ import click
 from diffcli import __version__
 from diffcli.errors import DiffcliError
 from diffcli.isolate import Stuck
-from diffcli.options import DEVICES, DTYPES, FORMATS, LAYOUTS, MODES, SCHEMES
+from diffcli.options import DEVICES, DTYPES, FORMATS, LAYOUTS, MODES, SCHEMES, Options
 from diffcli.resources import DEFAULT_MEMORY_MIB
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+
+
+def _timeout_option(help_text: str) -> Callable[..., Any]:
+    """--timeout, declared once for every command that bounds its work (deadline.py)."""
+    return click.option(
+        "--timeout",
+        type=float,
+        default=Options.timeout,
+        show_default=True,
+        metavar="SECONDS",
+        help=help_text,
+    )
 
 
 def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -94,14 +106,9 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Autograd: reverse (a backward pass per output) or forward (a pass per input).",
         ),
         click.option("--full", is_flag=True, help="Print large results in full (JSON always is)."),
-        click.option(
-            "--timeout",
-            type=float,
-            default=10.0,
-            show_default=True,
-            metavar="SECONDS",
-            help="Time each stage (each method, the reference, ...) may take; past it, the "
-            "other methods still answer.",
+        _timeout_option(
+            "Time each stage (each method, the reference, ...) may take; past it, the "
+            "other methods still answer."
         ),
         click.option(
             "--max-length",
@@ -412,14 +419,7 @@ def _console() -> Any:
 @click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True)
 @click.option("--plot", "plot_file", metavar="FILE.png", help="Also draw the plot with matplotlib.")
 @click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table")
-@click.option(
-    "--timeout",
-    type=float,
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Time the whole study may take; schemes not reached by then are skipped.",
-)
+@_timeout_option("Time the whole study may take; schemes not reached by then are skipped.")
 @click.option("--traceback", is_flag=True, hidden=True)
 @_reported
 def stepsize(
@@ -483,14 +483,7 @@ def stepsize(
     show_default=True,
     type=click.Choice(("table", "dot", "mermaid", "json")),
 )
-@click.option(
-    "--timeout",
-    type=float,
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Time the command may take; past it, it stops with exit 1.",
-)
+@_timeout_option("Time the command may take; past it, it stops with exit 1.")
 @click.option("--traceback", is_flag=True, hidden=True)
 @_reported
 def graph(
@@ -540,14 +533,7 @@ def graph(
 @click.option("--wrt", metavar="VAR", help="The variable (needed when EXPR has several).")
 @click.option("--at", "at", metavar="POINT", help="Shapes of array variables (default: scalars).")
 @click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table")
-@click.option(
-    "--timeout",
-    type=float,
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Time the command may take; past it, it stops with exit 1.",
-)
+@_timeout_option("Time the command may take; past it, it stops with exit 1.")
 @click.option("--traceback", is_flag=True, hidden=True)
 @_reported
 def check(
@@ -605,14 +591,7 @@ def _check_text(result: Any) -> str:
 @click.argument("expression", metavar="EXPR")
 @click.option("--wrt", metavar="VAR", help="The variable (needed when EXPR has several).")
 @click.option("--format", "output_format", type=click.Choice(("text", "latex")), default="text")
-@click.option(
-    "--timeout",
-    type=float,
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Time the command may take; past it, it stops with exit 1.",
-)
+@_timeout_option("Time the command may take; past it, it stops with exit 1.")
 @click.option("--traceback", is_flag=True, hidden=True)
 @_reported
 def explain(
@@ -780,14 +759,7 @@ def cost(expression: str, sizes: str, budget: float, output_format: str, traceba
 @click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True)
 @click.option("--rtol", type=float, metavar="R")
 @click.option("--atol", type=float, metavar="A")
-@click.option(
-    "--timeout",
-    type=float,
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Time each method may take on each row.",
-)
+@_timeout_option("Time each stage (each method, the reference, ...) may take on each row.")
 @click.option(
     "--closed-forms",
     is_flag=True,
