@@ -256,6 +256,13 @@ def run(problem: Problem, options: Options) -> Comparison:
     )
 
 
+# copies of the result that finite differences hold at once: Richardson's ladder (the
+# fallback reference) has 6 steps x 2 offsets; the Hessian its tables at h, 2h and 4h,
+# the estimate and its parts
+LADDER_TABLES = 12
+HESSIAN_TABLES = 6
+
+
 def _check_result_size(problem: Problem, options: Options) -> None:
     """Refuse up front what no chunking can make fit: the result itself (a Hessian of 10^5
     entries is 10^10 numbers)."""
@@ -263,10 +270,22 @@ def _check_result_size(problem: Problem, options: Options) -> None:
 
     entries = sum(math.prod(problem.shape_of(name)) for name in problem.wrt)
     if problem.command == "hessian":
-        check_fits("the Hessian", entries * entries, options.max_memory, "use grad, or --wrt")
+        check_fits(
+            "the Hessian",
+            entries * entries,
+            options.max_memory,
+            "use grad, or --wrt",
+            HESSIAN_TABLES,
+        )
     else:
         outputs = math.prod(problem.output_shape)
-        check_fits("the derivative", outputs * entries, options.max_memory, "pick entries or --wrt")
+        check_fits(
+            "the derivative",
+            outputs * entries,
+            options.max_memory,
+            "pick entries or --wrt",
+            LADDER_TABLES,
+        )
 
 
 def _bounded(
@@ -387,9 +406,7 @@ def _method(name: str, problem: Problem, options: Options) -> Callable[[], Outco
                     f"--scheme {options.scheme}: the Hessian is computed by central second "
                     "differences; use --scheme central (the default)"
                 )
-            return lambda: numeric.hessian(
-                problem, options.dtype, options.step, options.max_memory
-            )
+            return lambda: numeric.hessian(problem, options.dtype, options.step, options.max_memory)
         return lambda: numeric.differentiate(
             problem, options.scheme, options.dtype, options.step, options.max_memory
         )
@@ -449,9 +466,7 @@ def _fallback_reference(
 
     if problem.command == "hessian":
         source = "numeric (central second differences)"
-        estimate = partial(
-            numeric.hessian, problem, "float64", memory_mib=options.max_memory
-        )
+        estimate = partial(numeric.hessian, problem, "float64", memory_mib=options.max_memory)
     else:
         source = "richardson"
         estimate = partial(

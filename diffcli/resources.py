@@ -38,14 +38,16 @@ def rows_per_chunk(row_elements: int, memory_mib: float = DEFAULT_MEMORY_MIB) ->
     return max(1, min(by_memory, by_time))
 
 
-def check_fits(what: str, elements: int, memory_mib: float, hint: str) -> None:
-    """Refuse up front a result that cannot fit the budget (a 10^5 x 10^5 Hessian)."""
-    needed = elements * 8
+def check_fits(what: str, elements: int, memory_mib: float, hint: str, copies: int = 1) -> None:
+    """Refuse up front a result that cannot fit the budget (a 10^5 x 10^5 Hessian), with
+    the copies of it the work holds at once."""
+    needed = elements * 8 * copies
     budget = budget_bytes(memory_mib)
     if needed > budget:
+        held = f"; the methods hold {copies} tables of that size" if copies > 1 else ""
         raise OptionError(
-            f"{what} has {elements:,} entries ({_size(needed)}), more than the memory budget "
-            f"of {_size(budget)} (--max-memory {memory_mib:g}); {hint}"
+            f"{what} has {elements:,} entries{held} ({_size(needed)}), more than the memory "
+            f"budget of {_size(budget)} (--max-memory {memory_mib:g}); {hint}"
         )
 
 
