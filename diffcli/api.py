@@ -8,8 +8,8 @@ from functools import partial
 from typing import Any
 
 from diffcli.comparison import Comparison, run
-from diffcli.deadline import TimedOut, deadline
-from diffcli.isolate import run_isolated
+from diffcli.deadline import Budget, TimedOut, deadline
+from diffcli.isolate import GRACE, run_isolated
 from diffcli.options import Options
 from diffcli.problem import build_problem, build_python_problem
 from diffcli.pyfunc import RanElsewhere, UserCodeError
@@ -60,36 +60,33 @@ def compare_with(expression: str, at: str | Mapping[str, Any], options: Options)
     return run(problem, options)
 
 
-# stages of a --python comparison that call the user's code, each under --timeout: the
-# first call, f at the point, finite differences, autograd, the fallback reference
-PYTHON_STAGES = 5
-
-
 def compare_python(spec: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
     """Compare finite differences and autograd on a Python function: --python FILE:FUNC.
 
-    This runs the file, in a child process (isolate.py): each stage is under --timeout
-    there, and the child is killed if it has not answered within every stage's time, as
+    This runs the file, in a child process (isolate.py): loading it and every stage share
+    --timeout there, and the child is killed if it has not answered GRACE seconds after it, as
     when the code is stuck inside a C call. SymPy does not apply; the reference is the
     Richardson estimate.
     """
     import diffcli.methods.autograd  # noqa: F401  (torch: the user's file may import it too)
 
-    limit = None if options.timeout is None else PYTHON_STAGES * (options.timeout + 1)
+    limit = None if options.timeout is None else options.timeout + GRACE
     work = partial(_compare_python_here, spec, at, options)
     return run_isolated(work, limit, f"--python {spec}")
 
 
 def _compare_python_here(spec: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
+    budget = Budget(options.timeout)
     try:
-        with deadline(options.timeout):
+        # loading and one call, then f at the point, the two methods and the reference
+        with deadline(budget.share(5)):
             problem = build_python_problem(spec, at, options.wrt, options.order, options.command)
     except TimedOut:
         raise UserCodeError(
             f"--python {spec}: running the file and calling the function once did not finish "
-            f"within --timeout {options.timeout:g} s"
+            f"within its share of --timeout {options.timeout:g} s"
         ) from None
-    comparison = run(problem, options)
+    comparison = run(problem, options, budget)
     # the user's function stays in the child; what comes back says where it came from
     comparison.problem = replace(problem, function=RanElsewhere(spec))
     return comparison

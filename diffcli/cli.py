@@ -107,8 +107,8 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--full", is_flag=True, help="Print large results in full (JSON always is)."),
         _timeout_option(
-            "Time each stage (each method, the reference, ...) may take; past it, the "
-            "other methods still answer."
+            "Time the comparison may take, shared by its stages (the reference, each "
+            "method): the others still answer when one runs out."
         ),
         click.option(
             "--max-length",
@@ -759,7 +759,7 @@ def cost(expression: str, sizes: str, budget: float, output_format: str, traceba
 @click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True)
 @click.option("--rtol", type=float, metavar="R")
 @click.option("--atol", type=float, metavar="A")
-@_timeout_option("Time each stage (each method, the reference, ...) may take on each row.")
+@_timeout_option("Time each row may take, shared by its stages (the reference, each method).")
 @click.option(
     "--closed-forms",
     is_flag=True,

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from diffcli.deadline import TimedOut, deadline
+from diffcli.deadline import Budget, TimedOut, deadline
 from diffcli.errors import DiffcliError, OptionError
 from diffcli.lang.expr import Call, walk
 from diffcli.lang.ops import KINKS
@@ -163,30 +163,38 @@ class Comparison:
         return to_record(self)
 
 
-def run(problem: Problem, options: Options) -> Comparison:
-    """Compute the reference and every requested method, then the verdict."""
+def run(problem: Problem, options: Options, budget: Budget | None = None) -> Comparison:
+    """Compute the reference and every requested method, then the verdict, all within
+    --timeout (the budget, when a caller has started it already): each stage gets its share
+    of what is left, so the others still answer when one runs out."""
+    _import_engines(problem, options)
+    budget = budget or Budget(options.timeout)
     notes: list[str] = []
     _check_result_size(problem, options)
+    computed = [name for name in options.methods if name != "symbolic"]
+    stages = 1 + len(computed)  # the exact derivation (symbolic's too), then each method
     scale, finite = _bounded(
-        partial(_function_scale, problem), options.timeout, (1.0, True), notes, "f at the point"
+        partial(_function_scale, problem), budget, stages + 1, (1.0, True), notes, "f at the point"
     )
     reference, symbolic_outcome, symbolic_seconds, symbolic_error, symbolic = _exact(
-        problem, check_domain=not finite, timeout=options.timeout
+        problem, not finite, budget, stages
     )
     results: dict[str, MethodResult] = {}
     for name in options.methods:
         if name == "symbolic":
             results[name] = _result(name, symbolic_outcome, symbolic_seconds, symbolic_error)
         else:
-            results[name] = _timed(name, _method(name, problem, options), notes, options.timeout)
+            share = budget.share(len(computed) - computed.index(name))  # of the methods left
+            results[name] = _timed(name, _method(name, problem, options), notes, share, budget)
     if reference.value is None:
-        reference = _fallback_reference(problem, options, results, reference)
+        reference = _fallback_reference(problem, options, results, reference, budget)
     if problem.function is not None and "symbolic" in results:
         results["symbolic"].by_design = NOT_SYMBOLIC
     closed = (
         _bounded(
             partial(_closed_form, problem, symbolic, reference, options.layout),
-            options.timeout,
+            budget,
+            1,
             {},
             notes,
             "the matrix-calculus closed form",
@@ -199,7 +207,8 @@ def run(problem: Problem, options: Options) -> Comparison:
     kinks = (
         _bounded(
             partial(_kinks, problem, scale, options.max_memory),
-            options.timeout,
+            budget,
+            1,
             [],
             notes,
             "the check for kinks at the point",
@@ -214,7 +223,7 @@ def run(problem: Problem, options: Options) -> Comparison:
     moved = (
         None
         if explicit
-        else _stored_point_shift(problem, symbolic, reference, results, options.timeout)
+        else _stored_point_shift(problem, symbolic, reference, results, budget.left())
     )
     if moved:
         measured = [
@@ -227,7 +236,8 @@ def run(problem: Problem, options: Options) -> Comparison:
     summary = (
         _bounded(
             partial(_hessian_summary, results, reference),
-            options.timeout,
+            budget,
+            1,
             None,
             notes,
             "the Hessian's eigenvalues",
@@ -263,6 +273,17 @@ LADDER_TABLES = 12
 HESSIAN_TABLES = 6
 
 
+def _import_engines(problem: Problem, options: Options) -> None:
+    """Load SymPy, NumPy's engine and torch before the clock starts: importing (torch
+    takes over a second) is start-up, not the work --timeout bounds."""
+    from diffcli.methods import numeric  # noqa: F401
+
+    if problem.expr is not None:
+        from diffcli.methods import symbolic  # noqa: F401
+    if "autograd" in options.methods or problem.function is not None:
+        from diffcli.methods import autograd  # noqa: F401
+
+
 def _check_result_size(problem: Problem, options: Options) -> None:
     """Refuse up front what no chunking can make fit: the result itself (a Hessian of 10^5
     entries is 10^10 numbers)."""
@@ -289,17 +310,22 @@ def _check_result_size(problem: Problem, options: Options) -> None:
 
 
 def _bounded(
-    compute: Callable[[], Any], timeout: float | None, instead: Any, notes: list[str], what: str
+    compute: Callable[[], Any],
+    budget: Budget,
+    stages: int,
+    instead: Any,
+    notes: list[str],
+    what: str,
 ) -> Any:
-    """A step of the comparison around the methods, under the same --timeout as each:
-    past it, or where it fails (SymPy cannot compare a nan), `instead` stands in and a
-    note says so; the methods' answers stand either way."""
+    """A step of the comparison around the methods, given its share of the budget (of
+    `stages` left): past it, or where it fails (SymPy cannot compare a nan), `instead`
+    stands in and a note says so; the methods' answers stand either way."""
     try:
-        with warnings.catch_warnings(), deadline(timeout):
+        with warnings.catch_warnings(), deadline(budget.share(stages)):
             warnings.simplefilter("ignore")
             return compute()
     except TimedOut:
-        notes.append(f"{what} took longer than --timeout {timeout:g} s and was left out")
+        notes.append(f"{what} was left out: --timeout {budget.seconds:g} s ran out")
     except DiffcliError:
         raise
     except Exception as failure:
@@ -311,7 +337,7 @@ NOT_SYMBOLIC = "does not apply: --python runs Python code, which SymPy cannot di
 
 
 def _exact(
-    problem: Problem, check_domain: bool, timeout: float | None = None
+    problem: Problem, check_domain: bool, budget: Budget, stages: int
 ) -> tuple[Reference, Outcome | None, float, str | None, Any]:
     """The symbolic method and the reference share one SymPy derivation.
 
@@ -323,8 +349,9 @@ def _exact(
     if problem.function is not None:
         return Reference(None, None), None, 0.0, NOT_SYMBOLIC, None
     start = time.perf_counter()
+    share = budget.share(stages)
     try:
-        with warnings.catch_warnings(), deadline(timeout):
+        with warnings.catch_warnings(), deadline(share):
             warnings.simplefilter("ignore")
             outcome, derived = symbolic.differentiate(problem)
             values, problems = symbolic.reference(derived)
@@ -332,7 +359,8 @@ def _exact(
     except DiffcliError:
         raise
     except TimedOut:
-        return Reference(None, None), None, time.perf_counter() - start, _timed_out(timeout), None
+        seconds = time.perf_counter() - start
+        return Reference(None, None), None, seconds, _timed_out(share, budget), None
     except Exception as failure:  # SymPy cannot do it: the other methods still answer
         seconds = time.perf_counter() - start
         return Reference(None, None), None, seconds, _one_line(failure), None
@@ -416,17 +444,21 @@ def _method(name: str, problem: Problem, options: Options) -> Callable[[], Outco
 
 
 def _timed(
-    name: str, compute: Callable[[], Outcome], notes: list[str], timeout: float | None
+    name: str,
+    compute: Callable[[], Outcome],
+    notes: list[str],
+    share: float | None,
+    budget: Budget,
 ) -> MethodResult:
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings(record=True) as caught, deadline(timeout):
+        with warnings.catch_warnings(record=True) as caught, deadline(share):
             warnings.simplefilter("always")
             outcome = compute()
     except DiffcliError:
         raise
     except TimedOut:
-        return _result(name, None, time.perf_counter() - start, _timed_out(timeout))
+        return _result(name, None, time.perf_counter() - start, _timed_out(share, budget))
     except Exception as failure:
         return _result(name, None, time.perf_counter() - start, _one_line(failure))
     for warning in caught:
@@ -444,8 +476,11 @@ def _result(name: str, outcome: Outcome | None, seconds: float, error: str | Non
     return MethodResult(name, True, outcome.value, seconds, details=dict(outcome.details))
 
 
-def _timed_out(timeout: float | None) -> str:
-    return f"timed out after {timeout:g} s (--timeout); the other methods still answer"
+def _timed_out(share: float | None, budget: Budget) -> str:
+    return (
+        f"timed out after {share or 0:.2g} s, its share of --timeout {budget.seconds:g} s; "
+        "the other methods still answer"
+    )
 
 
 def _one_line(failure: BaseException) -> str:
@@ -454,13 +489,17 @@ def _one_line(failure: BaseException) -> str:
 
 
 def _fallback_reference(
-    problem: Problem, options: Options, results: dict[str, MethodResult], failed: Reference
+    problem: Problem,
+    options: Options,
+    results: dict[str, MethodResult],
+    failed: Reference,
+    budget: Budget,
 ) -> Reference:
     """Without SymPy's exact value, the best numeric estimate, labelled as such.
 
-    It runs under the same --timeout as each method (finite differences cost one
-    evaluation of f per entry and step, so a large vector can take long); when it runs
-    out, the numeric method's own estimate stands in.
+    It has what is left of --timeout (finite differences cost one evaluation of f per
+    entry and step, so a large vector can take long); when that runs out, the numeric
+    method's own estimate stands in.
     """
     from diffcli.methods import numeric
 
@@ -473,7 +512,7 @@ def _fallback_reference(
             numeric.differentiate, problem, "richardson", "float64", memory_mib=options.max_memory
         )
     try:
-        with warnings.catch_warnings(), deadline(options.timeout):
+        with warnings.catch_warnings(), deadline(budget.left()):
             warnings.simplefilter("ignore")
             outcome = estimate()
     except (Exception, TimedOut):  # a best effort: the numeric result stands in

@@ -24,8 +24,31 @@ class TimedOut(BaseException):
     """The budget ran out before the work did."""
 
 
+class Budget:
+    """One --timeout for a whole command, shared by its stages: each stage is given its
+    share of what is left, so a stage that finishes early leaves more to the next, and the
+    command ends within the budget whatever each stage does."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.end = None if seconds is None else time.monotonic() + seconds
+
+    def left(self) -> float | None:
+        """Seconds left (None: no limit)."""
+        return None if self.end is None else max(0.0, self.end - time.monotonic())
+
+    def share(self, stages: int) -> float | None:
+        """This stage's part of what is left, when `stages` stages (this one included)
+        still have to run."""
+        left = self.left()
+        return None if left is None else left / max(1, stages)
+
+
 @contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
+    """Interrupt the work with TimedOut after `seconds` (None: no limit; 0: at once)."""
+    if seconds is not None and seconds <= 0:
+        raise TimedOut
     usable = (
         seconds is not None
         and seconds > 0

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from diffcli.deadline import TimedOut, deadline
+from diffcli.deadline import Budget, TimedOut, deadline
 from diffcli.errors import OptionError
-from diffcli.isolate import Stuck, run_isolated
+from diffcli.isolate import GRACE, Stuck, run_isolated
 from diffcli.lang.expr import Call, Const, Expr, Index, ListLit, Num, Var, walk
 from diffcli.lang.printer import to_text
 from diffcli.problem import Problem
@@ -178,8 +178,8 @@ def trace_python_isolated(
     spec: str, at: str, wrt: tuple[str, ...], mode: str, timeout: float | None
 ) -> Graph:
     """trace_python of --python FILE:FUNC in a child process (isolate.py): loading and
-    tracing each under --timeout there, the child killed past both."""
-    limit = None if timeout is None else 2 * (timeout + 1)
+    tracing share --timeout there, and the child is killed GRACE seconds after it."""
+    limit = None if timeout is None else timeout + GRACE
     return run_isolated(
         partial(_trace_python_here, spec, at, wrt, mode, timeout), limit, f"--python {spec}"
     )
@@ -191,10 +191,11 @@ def _trace_python_here(
     from diffcli.problem import build_python_problem
     from diffcli.pyfunc import RanElsewhere
 
+    budget = Budget(timeout)
     try:
-        with deadline(timeout):
+        with deadline(budget.share(2)):
             problem = build_python_problem(spec, at, wrt)
-        with deadline(timeout):
+        with deadline(budget.left()):
             graph = trace_python(problem, mode)
     except TimedOut:
         raise Stuck(f"--python {spec} did not finish within --timeout {timeout:g} s") from None

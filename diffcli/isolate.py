@@ -22,6 +22,10 @@ from typing import Any, TypeVar
 from diffcli.errors import DiffcliError
 
 T = TypeVar("T")
+# seconds past --timeout before a child that has not answered is killed: its deadlines end
+# Python code within the budget and it answers at once; this is for code stuck in one C
+# call, with room for a busy machine
+GRACE = 2.0
 
 
 class Stuck(Exception):

@@ -36,7 +36,7 @@ class Options:
     atol: float | None = None
     layout: str = "numerator"
     mode: str = "reverse"
-    timeout: float | None = 10.0  # seconds each method may take per comparison
+    timeout: float | None = 10.0  # seconds one comparison may take, shared by its stages
     closed_forms: bool = True  # matrix calculus: 0.1-0.2 s for each new matrix expression
     max_length: int = 10_000  # characters of an expression
     max_nodes: int = 5_000  # parts of an expression

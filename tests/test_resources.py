@@ -56,25 +56,25 @@ LOOP_IN_NUMERIC = (
 )
 
 LARGEST_POINT = ["--at", "x=arange(100000)"]  # as many entries as --max-entries allows
-# name: (arguments, seconds it may take beyond start-up: each of its stages' --timeout plus
-# one second)
+# name: (arguments, seconds it may take beyond start-up: its --timeout, shared by all its
+# stages, plus one second)
 ROWS: dict[str, tuple[list[str], float]] = {
     "baseline": (["grad", "x", "--at", "1", "--timeout", "10"], 0.0),
-    "numeric at arange(100000), a 256 MiB budget": (
-        ["grad", "sum(x*x)", *LARGEST_POINT, "--methods", "numeric", "--max-memory", "256"],
-        3 * (TIMEOUT + 1),  # the exact derivative, finite differences, the fallback reference
+    "every method at arange(100000), a 256 MiB budget": (
+        ["grad", "sum(x*x)", *LARGEST_POINT, "--max-memory", "256"],
+        TIMEOUT + 1,
     ),
     "a grid of 10^8 points": (
         ["grad", "tanh(x)", "--over", "x=0:1:100000000", "--timeout", "4"],
-        4 + 1,  # one stage, long enough to stream millions of points
+        4 + 1,  # long enough to stream millions of points
     ),
     "a --python loop in finite differences": (
         ["grad", "--python", "{loop_in_numeric}:f", "--at", "a=0.7"],
-        3 * (TIMEOUT + 1),  # f at the point, finite differences, the fallback reference
+        TIMEOUT + 1,
     ),
     "cost up to the README's largest size": (
         ["cost", "sum(sin(x)*x)", "--n", "10,1000,10000", "--budget", "0.5"],
-        12 * (0.5 + 1),  # 4 methods x 2 studies: runs under and over --budget
+        12 * (0.5 + 1),  # --budget is per method and size: 4 methods x 3 sizes
     ),
 }
 
@@ -139,7 +139,7 @@ def runs() -> dict[str, Run]:
 
 
 def _allowed_seconds(runs: dict[str, Run], name: str) -> float:
-    """Start-up (the baseline's) plus each stage's --timeout and one second, twice over."""
+    """Start-up (the baseline's) plus the row's --timeout and one second, twice over."""
     return 2 * (runs["baseline"].seconds + ROWS[name][1])
 
 
@@ -153,13 +153,13 @@ def test_every_row_ends_in_time_with_bounded_memory(runs: dict[str, Run], name: 
 
 
 def test_the_256_mib_budget_holds(runs: dict[str, Run]) -> None:
-    run = runs["numeric at arange(100000), a 256 MiB budget"]
+    run = runs["every method at arange(100000), a 256 MiB budget"]
     assert run.peak_mib <= 256 + INTERPRETER_MIB, run.peak_mib
 
 
 def test_timed_out_methods_say_so_and_the_grid_says_how_far_it_got(runs: dict[str, Run]) -> None:
-    numeric = runs["numeric at arange(100000), a 256 MiB budget"]
-    assert numeric.exit_code == 1 and "timed out after 1 s" in numeric.stdout
+    numeric = runs["every method at arange(100000), a 256 MiB budget"]
+    assert numeric.exit_code == 1 and "its share of --timeout 1 s" in numeric.stdout
     grid = runs["a grid of 10^8 points"]
     assert grid.exit_code == 1 and "of 100,000,000 points done" in grid.stdout
 
@@ -170,9 +170,15 @@ def test_python_loops_end_with_a_message(runs: dict[str, Run], cli, tmp_path: Pa
     start = time.perf_counter()
     at_load = cli("grad", "--python", f"{loop}:f", "--at", "a=0.7", "--timeout", "1")
     assert time.perf_counter() - start < 2 * (TIMEOUT + 1)
-    assert at_load.exit_code == 2 and "did not finish within --timeout 1 s" in at_load.stderr
+    assert at_load.exit_code == 2 and "did not finish within its share of --timeout 1 s" in (
+        at_load.stderr
+    )
     in_numeric = runs["a --python loop in finite differences"]
-    assert in_numeric.exit_code == 1 and "numeric failed: timed out" in in_numeric.stdout
+    # its deadline ends the loop; on a machine this busy the kill 2 s later may come first
+    ended = "numeric failed: timed out" in in_numeric.stdout or (
+        "did not answer within 3 s and was stopped" in in_numeric.stderr
+    )
+    assert in_numeric.exit_code == 1 and ended, in_numeric
 
 
 def test_cost_gives_up_past_the_budget(runs: dict[str, Run]) -> None:
