@@ -14,10 +14,12 @@ outer one, and the outer one goes on counting after it.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 class TimedOut(BaseException):
@@ -44,14 +46,28 @@ class Budget:
         return None if left is None else left / max(1, stages)
 
 
+REPEAT = 0.05  # seconds between reminders once a deadline has passed
+
+
+class _State:
+    """Whether TimedOut may be raised now: not inside a shielded section (a reminder comes
+    again REPEAT seconds later)."""
+
+    shield = 0
+
+
 @contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
-    """Interrupt the work with TimedOut after `seconds` (None: no limit; 0: at once)."""
+    """Interrupt the work with TimedOut after `seconds` (None: no limit; 0: at once).
+
+    Once the time has passed, the timer keeps firing every REPEAT seconds until the work
+    has stopped: a TimedOut raised where Python cannot pass it on (inside a weakref
+    callback or a __del__, which would print it as 'Exception ignored': it is dropped
+    quietly instead) or held off by a shielded section is raised again a moment later."""
     if seconds is not None and seconds <= 0:
         raise TimedOut
     usable = (
         seconds is not None
-        and seconds > 0
         and hasattr(signal, "setitimer")
         and threading.current_thread() is threading.main_thread()
     )
@@ -59,34 +75,42 @@ def deadline(seconds: float | None) -> Iterator[None]:
         yield
         return
     assert seconds is not None
-    outer, _ = signal.getitimer(signal.ITIMER_REAL)
+    outer, outer_repeat = signal.getitimer(signal.ITIMER_REAL)
     started = time.monotonic()
+    active = [True]
 
     def interrupt(signum: int, frame: object) -> None:
-        raise TimedOut
+        if active[0] and not _State.shield:
+            raise TimedOut
+
+    report = sys.unraisablehook
+
+    def unraisable(failure: Any) -> None:
+        if not isinstance(failure.exc_value, TimedOut):  # that one: the next reminder
+            report(failure)
 
     previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer > 0 else seconds)
+    sys.unraisablehook = unraisable
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer > 0 else seconds, REPEAT)
     try:
         yield
     finally:
+        active[0] = False  # first: a reminder landing in here must not raise
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = report
         if outer > 0:  # the outer deadline's remaining time, at least a moment to fire
             left = outer - (time.monotonic() - started)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), outer_repeat)
 
 
 @contextmanager
 def shielded() -> Iterator[None]:
-    """Hold the deadline off for a few steps that must not be cut in two (entering and
-    leaving torch's forward-AD level: cut there, the level leaks and every later forward
-    pass fails). A deadline that passes meanwhile fires as the shield lifts."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    """Hold the deadline off for steps that must not be cut in two (a pass inside torch's
+    forward-AD level: cut there, the level leaks and every later forward pass fails). A
+    deadline that passes meanwhile is raised by its next reminder, after the section."""
+    _State.shield += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _State.shield -= 1

@@ -11,6 +11,7 @@ an unbounded path (minutes, gigabytes), not on a busy machine.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import subprocess
@@ -346,3 +347,32 @@ def test_forward_mode_works_after_a_deadline_cut_it_short() -> None:
     small = build_problem("sin(x)", "x=1")
     outcome = autograd.differentiate(small, "cpu", "float64", "forward")
     assert float(outcome.value["x"]) == pytest.approx(math.cos(1), rel=1e-15)
+
+
+def test_a_swallowed_timeout_is_raised_again() -> None:
+    """Raised inside a weakref callback or a __del__, TimedOut is lost (Python only prints
+    it); the deadline reminds until the work stops, and prints nothing."""
+    from diffcli.deadline import TimedOut, deadline
+
+    start = time.monotonic()
+    with pytest.raises(TimedOut), deadline(0.05):
+        with contextlib.suppress(TimedOut):  # lost, as in a finaliser
+            time.sleep(2)
+        time.sleep(2)
+    assert time.monotonic() - start < 1
+
+
+def test_a_timeout_in_a_finaliser_is_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    from diffcli.deadline import TimedOut, deadline
+
+    class Slow:
+        def __del__(self) -> None:
+            time.sleep(0.2)  # the deadline passes in here
+
+    with pytest.raises(TimedOut), deadline(0.05):
+        Slow()
+        gc.collect()
+        time.sleep(2)
+    assert "Exception ignored" not in capsys.readouterr().err

@@ -184,17 +184,13 @@ def call_rows(problem: Problem, values: dict[str, np.ndarray]) -> np.ndarray:
 
 @contextmanager
 def forward_ad_level() -> Iterator[None]:
-    """torch's forward-mode AD level; its first use warns torch's own callers about
-    torch.jit.script, which is torch's business, not the user's."""
-    with warnings.catch_warnings():
+    """torch's forward-mode AD level, shielded from the deadline (cut while entering or
+    leaving it, the level leaks and every later forward pass fails); its first use warns
+    torch's own callers about torch.jit.script, which is torch's business, not the user's."""
+    with warnings.catch_warnings(), shielded():
         warnings.simplefilter("ignore", DeprecationWarning)
-        with shielded():
-            fwAD.enter_dual_level()
-        try:
+        with fwAD.dual_level():
             yield
-        finally:
-            with shielded():
-                fwAD.exit_dual_level()
 
 
 def _jacobian_forward(
