@@ -362,10 +362,14 @@ def test_a_swallowed_timeout_is_raised_again() -> None:
     assert time.monotonic() - start < 1
 
 
-def test_a_timeout_in_a_finaliser_is_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_timeout_in_a_finaliser_is_not_printed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import gc
 
     from diffcli.deadline import TimedOut, deadline
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)  # prints, as a CLI would
 
     class Slow:
         def __del__(self) -> None:
