@@ -26,6 +26,23 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
+class _ExpressionCommand(click.Command):
+    """A command whose EXPR may start with a minus: click reads "-x" as an option, so its
+    'No such option' says how to pass such an expression."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as unknown:
+            name = unknown.option_name
+            if not name.startswith("--"):
+                unknown.message += (
+                    f" (an expression that starts with '-', such as {name}, goes after --: "
+                    f"diffcli {self.name} ... -- \"{name}\", or in parentheses: \"({name})\")"
+                )
+            raise
+
+
 def _timeout_option(help_text: str) -> Callable[..., Any]:
     """--timeout, declared once for every command that bounds its work (deadline.py)."""
     return click.option(
@@ -218,7 +235,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(cls=_ExpressionCommand)
 @click.argument("expression", metavar="EXPR", required=False)
 @click.option(
     "--order",
@@ -298,7 +315,7 @@ def _grid(
     sys.exit(result.exit_code)
 
 
-@main.command()
+@main.command(cls=_ExpressionCommand)
 @click.argument("expression", metavar="EXPR", required=False)
 @click.option(
     "--layout",
@@ -314,7 +331,7 @@ def jacobian(expression: str | None, layout: str, **raw: Any) -> None:
     _compare_and_print("jacobian", expression, raw, layout=layout)
 
 
-@main.command()
+@main.command(cls=_ExpressionCommand)
 @click.argument("expression", metavar="EXPR", required=False)
 @_shared_options
 @_reported
@@ -409,7 +426,7 @@ def _console() -> Any:
     return Console(width=None if terminal else 120, no_color=no_color, markup=False)
 
 
-@main.command()
+@main.command(cls=_ExpressionCommand)
 @click.argument("expression", metavar="EXPR")
 @click.option("--at", "at", required=True, metavar="POINT", help="Values of the variables.")
 @click.option("--wrt", metavar="VARS", help="Variables to differentiate by (default: all).")
@@ -463,7 +480,7 @@ def stepsize(
             click.echo(f"plot written to {plot_file}")
 
 
-@main.command()
+@main.command(cls=_ExpressionCommand)
 @click.argument("expression", metavar="EXPR", required=False)
 @click.option("--at", "at", required=True, metavar="POINT", help="Values of the variables.")
 @click.option("--wrt", metavar="VARS", help="Variables to differentiate by (default: all).")
@@ -527,7 +544,7 @@ def graph(
         _console().print(graph_table(result))
 
 
-@main.command()
+@main.command(cls=_ExpressionCommand)
 @click.argument("expression", metavar="EXPR")
 @click.option("--answer", required=True, metavar="ANSWER", help="Your derivative, to be checked.")
 @click.option("--wrt", metavar="VAR", help="The variable (needed when EXPR has several).")
@@ -587,7 +604,7 @@ def _check_text(result: Any) -> str:
     return "\n".join(lines)
 
 
-@main.command()
+@main.command(cls=_ExpressionCommand)
 @click.argument("expression", metavar="EXPR")
 @click.option("--wrt", metavar="VAR", help="The variable (needed when EXPR has several).")
 @click.option("--format", "output_format", type=click.Choice(("text", "latex")), default="text")
@@ -651,7 +668,7 @@ def _run_inside(arguments: list[str]) -> int:
     return 0
 
 
-@main.command()
+@main.command(cls=_ExpressionCommand)
 @click.argument("expression", metavar="EXPR")
 @click.option(
     "--n",

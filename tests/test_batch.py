@@ -206,3 +206,19 @@ def test_closed_forms_only_on_request(cli, tmp_path):
     assert "closed_form" not in plain["methods"]["symbolic"]
     assert asked["methods"]["symbolic"]["closed_form"] == {"x": "4*x"}
     assert plain["methods"]["symbolic"]["value"] == asked["methods"]["symbolic"]["value"]
+
+
+def test_a_scalar_hessian_may_be_expected_as_a_number_and_a_wrong_shape_says_so(cli, tmp_path):
+    import json
+
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        'command,expr,at,expected\nhessian,x**2,1,2\nhessian,x**2,1,[[2]]\ngrad,x*y,"x=1,y=2",'
+        '"{""x"": [2, 1]}"\n'
+    )
+    records = [
+        json.loads(line)
+        for line in cli("batch", str(cases), "--format", "json").stdout.splitlines()
+    ]
+    assert [r["expected"]["matches"] for r in records] == [True, True, False]
+    assert "has shape (2,), the derivative has shape ()" in records[2]["notes"][-1]

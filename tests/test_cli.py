@@ -219,3 +219,31 @@ def test_csv_names_hessian_entries(cli):
 def test_bracketed_values_print_as_written_not_as_rich_markup(cli):
     result = cli("grad", "log(x, v[0])", "--at", "x=2,v=[1,2]")
     assert result.output.count("v: [inf, 0]") == 2  # the exact row and the symbolic row
+
+
+def test_an_expression_starting_with_minus_gets_a_hint(cli):
+    result = cli("grad", "-x", "--at", "1")
+    assert result.exit_code == 2
+    assert "goes after --" in result.stderr and '"(-x)"' in result.stderr
+    assert cli("grad", "--at", "1", "--", "-x").exit_code == 0
+    assert "goes after --" not in cli("grad", "x", "--att", "1").stderr  # a misspelt option
+
+
+@pytest.mark.parametrize(
+    ("point", "says"),
+    [
+        ("x=nan", "nan is not a point: derivatives are taken at finite numbers"),
+        ("x=inf", "inf is not a point"),
+        ("x=ones(10**8)", "POINT does no arithmetic (1e8, not 10**8)"),
+    ],
+)
+def test_point_messages_say_what_is_wrong(cli, point, says):
+    result = cli("grad", "sum(x)", "--at", point)
+    assert result.exit_code == 2 and says in result.stderr
+
+
+def test_exponent_limit_is_written_out_and_one_method_matches(cli):
+    result = cli("grad", "x**1000001", "--at", "1")
+    assert "the exponent 1,000,001 is too large (the limit is 1,000,000)" in result.stderr
+    result = cli("grad", "x", "--at", "1", "--methods", "numeric")
+    assert "1 method matches the exact derivative" in result.stdout

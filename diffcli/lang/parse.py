@@ -46,6 +46,11 @@ _BINOPS = {
 _FAMILIES = ((ast.Add, ast.Sub), (ast.Mult, ast.Div))
 
 
+def _written(number: float) -> str:
+    """A number as a person writes it: 1,000,001 (not 1e+06, which hides the last digit)."""
+    return f"{number:,.0f}" if float(number).is_integer() and abs(number) < 1e15 else f"{number:g}"
+
+
 def _family(op: ast.operator) -> int | None:
     """Which chain an operator continues: sums and differences, or products and quotients."""
     return next((i for i, family in enumerate(_FAMILIES) if isinstance(op, family)), None)
@@ -266,7 +271,10 @@ class _Builder:
         power = _constant_magnitude(exponent)
         if power is not None and power > self.limits.max_exponent:
             limit = self.limits.max_exponent
-            raise self.fail(f"the exponent {power:.3g} is too large (the limit is {limit:g})", node)
+            raise self.fail(
+                f"the exponent {_written(power)} is too large (the limit is {_written(limit)})",
+                node,
+            )
         value = _constant_magnitude(base)
         if value and power is not None:
             try:

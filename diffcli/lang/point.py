@@ -177,6 +177,15 @@ class _ValueReader:
             return sign * value
         if isinstance(inner, ast.Name) and inner.id in ("pi", "e"):
             raise self.fail(f"{inner.id} cannot be a point value: write its digits", node)
+        if isinstance(inner, ast.Name) and inner.id.lower() in ("nan", "inf", "infinity"):
+            raise self.fail(
+                f"{inner.id} is not a point: derivatives are taken at finite numbers", node
+            )
+        if isinstance(inner, (ast.BinOp, ast.Call)):
+            raise self.fail(
+                "expected a number written out: POINT does no arithmetic (1e8, not 10**8)",
+                node,
+            )
         raise self.fail("expected a number", node)
 
     def generator(self, node: ast.Call) -> Value:

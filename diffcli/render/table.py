@@ -277,7 +277,8 @@ def _verdict(comparison: Comparison) -> Text:
         against = (
             "the exact derivative" if exact else f"the {comparison.reference.source} reference"
         )
-        text.append(f": {methods} match {against} within tolerance")
+        verb = "matches" if len(counted) == 1 else "match"
+        text.append(f": {methods} {verb} {against} within tolerance")
     elif comparison.status == "disagree":
         off = [f"{r.name} ({_shortfall(r)})" for r in counted if not (r.ok and r.within)]
         if off:
