@@ -10,6 +10,7 @@ from typing import Any
 from diffcli.comparison import Comparison, run
 from diffcli.deadline import Budget, TimedOut, deadline
 from diffcli.isolate import GRACE, run_isolated
+from diffcli.methods import load_engines
 from diffcli.options import Options
 from diffcli.problem import build_problem, build_python_problem
 from diffcli.pyfunc import RanElsewhere, UserCodeError
@@ -68,7 +69,7 @@ def compare_python(spec: str, at: str | Mapping[str, Any], options: Options) -> 
     when the code is stuck inside a C call. SymPy does not apply; the reference is the
     Richardson estimate.
     """
-    import diffcli.methods.autograd  # noqa: F401  (torch: the user's file may import it too)
+    load_engines(symbolic=False, autograd=True)  # torch before the fork, not in each child
 
     limit = None if options.timeout is None else options.timeout + GRACE
     work = partial(_compare_python_here, spec, at, options)

@@ -267,6 +267,7 @@ def run_batch(rows: Iterable[Row], defaults: Defaults, jobs: int) -> Iterator[di
 
 
 CHUNK_ROWS = 8  # rows sent to a worker at once: fewer round trips, still a smooth stream
+IN_FLIGHT = 4  # chunks per worker queued ahead, so no worker waits for the next one
 
 
 def worker_count(
@@ -288,7 +289,6 @@ def worker_count(
     if requested is not None and workers < requested:
         note = f"--jobs {requested} capped at {workers} ({why})"
     return workers, chain(head, rows), note
-IN_FLIGHT = 4  # chunks per worker queued ahead, so no worker waits for the next one
 
 
 def _run_chunk(chunk: list[tuple[Row, Defaults]]) -> list[dict[str, Any]]:

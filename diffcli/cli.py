@@ -38,7 +38,7 @@ class _ExpressionCommand(click.Command):
             if not name.startswith("--"):
                 unknown.message += (
                     f" (an expression that starts with '-', such as {name}, goes after --: "
-                    f"diffcli {self.name} ... -- \"{name}\", or in parentheses: \"({name})\")"
+                    f'diffcli {self.name} ... -- "{name}", or in parentheses: "({name})")'
                 )
             raise
 
@@ -281,7 +281,7 @@ def _grid(
     raw: dict[str, Any],
 ) -> None:
     from diffcli.errors import OptionError
-    from diffcli.grid import ValuesFile, grid_problem, parse_over, run_grid, value_columns
+    from diffcli.grid import ValuesFile, grid_problem, parse_over, run_grid_problem, value_columns
     from diffcli.options import Options
 
     if expression is None or raw.get("python"):
@@ -294,14 +294,14 @@ def _grid(
         raw.pop(unused)
     options = Options.from_raw(command="grad", **raw)
     grid = parse_over(over)
-    grid_problem(expression, grid, at or None, options)  # bad input is refused before any work
+    problem = grid_problem(expression, grid, at or None, options)  # bad input: before any work
     if plot_file:
         from diffcli.render.plot import check_picture_path
 
         check_picture_path(plot_file)
     sink = ValuesFile(values_file, value_columns(options), grid.n) if values_file else None
     with sink or contextlib.nullcontext():
-        result = run_grid(expression, over, at or None, options, sink=sink)
+        result = run_grid_problem(problem, grid, options, sink=sink)
     if plot_file:
         from diffcli.render.grid_table import save_plot
 
@@ -383,8 +383,6 @@ def _within(timeout: float | None, command: str, work: Callable[[], Any]) -> Any
 
 
 def _positive_timeout(timeout: float) -> None:
-    from diffcli.options import Options
-
     Options(timeout=timeout)  # checked where every --timeout is
 
 

@@ -23,7 +23,7 @@ from diffcli.errors import DiffcliError, OptionError
 from diffcli.lang.expr import Call, walk
 from diffcli.lang.ops import KINKS
 from diffcli.lang.printer import to_text
-from diffcli.methods import Outcome
+from diffcli.methods import Outcome, load_engines
 from diffcli.options import Options
 from diffcli.problem import Problem
 
@@ -167,7 +167,10 @@ def run(problem: Problem, options: Options, budget: Budget | None = None) -> Com
     """Compute the reference and every requested method, then the verdict, all within
     --timeout (the budget, when a caller has started it already): each stage gets its share
     of what is left, so the others still answer when one runs out."""
-    _import_engines(problem, options)
+    load_engines(
+        symbolic=problem.expr is not None,
+        autograd="autograd" in options.methods or problem.function is not None,
+    )
     budget = budget or Budget(options.timeout)
     notes: list[str] = []
     _check_result_size(problem, options)
@@ -271,17 +274,6 @@ def run(problem: Problem, options: Options, budget: Budget | None = None) -> Com
 # the estimate and its parts
 LADDER_TABLES = 12
 HESSIAN_TABLES = 6
-
-
-def _import_engines(problem: Problem, options: Options) -> None:
-    """Load SymPy, NumPy's engine and torch before the clock starts: importing (torch
-    takes over a second) is start-up, not the work --timeout bounds."""
-    from diffcli.methods import numeric  # noqa: F401
-
-    if problem.expr is not None:
-        from diffcli.methods import symbolic  # noqa: F401
-    if "autograd" in options.methods or problem.function is not None:
-        from diffcli.methods import autograd  # noqa: F401
 
 
 def _check_result_size(problem: Problem, options: Options) -> None:

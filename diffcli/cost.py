@@ -113,9 +113,7 @@ def _runs(budget: float) -> dict[str, Callable[[Problem], Measurement]]:
     from diffcli.methods import autograd, numeric, symbolic
 
     return {
-        "symbolic": lambda p: _measure(
-            lambda: _symbolic_in_budget(symbolic, p, budget), budget
-        ),
+        "symbolic": lambda p: _measure(lambda: _symbolic_in_budget(symbolic, p, budget), budget),
         "finite differences": lambda p: _measure(
             lambda: numeric.differentiate(p, "central"), budget
         ),

@@ -25,6 +25,7 @@ import numpy as np
 
 from diffcli.deadline import TimedOut, deadline
 from diffcli.errors import OptionError
+from diffcli.methods import load_engines
 from diffcli.options import Options
 from diffcli.problem import Problem, build_problem
 from diffcli.resources import release_freed_memory
@@ -189,7 +190,7 @@ class ValuesFile:
     def __init__(self, path: str, names: list[str], n: int) -> None:
         from diffcli.errors import DiffcliError
 
-        self.path, self.names, self.n, self.rows = path, names, n, 0
+        self.names, self.n, self.rows = names, n, 0
         self.npy = path.endswith(".npy")
         if not (self.npy or path.endswith(".csv")):
             raise DiffcliError(f"--values {path}: write a .csv or a .npy file")
@@ -254,9 +255,19 @@ def run_grid(
     """f' at every point of the grid by each requested method, summarised against the
     reference; every point's values are kept (keep) or streamed to a sink."""
     over = parse_over(over_text)
-    problem = grid_problem(expression, over, at, options)
+    return run_grid_problem(grid_problem(expression, over, at, options), over, options, keep, sink)
+
+
+def run_grid_problem(
+    problem: Problem,
+    over: Over,
+    options: Options,
+    keep: bool = False,
+    sink: ValuesFile | None = None,
+) -> GridResult:
+    """run_grid for a problem already checked (grid_problem), under --timeout."""
     result = GridResult(problem, over, {n: MethodSummary(n) for n in options.methods}, 0.0, 0.0, [])
-    _import_engines(options)
+    load_engines(symbolic=True, autograd="autograd" in options.methods)
     try:
         with deadline(options.timeout):
             _fill(result, options, keep, sink)
@@ -270,15 +281,6 @@ def run_grid(
                 summary.error = f"timed out after {options.timeout:g} s (--timeout)"
     _verdicts(result, options)
     return result
-
-
-def _import_engines(options: Options) -> None:
-    """Load SymPy (and torch) before the clock starts: importing is not the work --timeout
-    bounds (the per-point comparison does the same)."""
-    import diffcli.methods.symbolic
-
-    if "autograd" in options.methods:
-        import diffcli.methods.autograd  # noqa: F401
 
 
 def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | None) -> None:

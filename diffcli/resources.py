@@ -8,10 +8,9 @@ chunks, and no single NumPy call runs long enough to outlast it.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import math
 from functools import cache
+from typing import Any
 
 from diffcli.errors import OptionError
 
@@ -46,21 +45,27 @@ def check_fits(what: str, elements: int, memory_mib: float, hint: str, copies: i
     if needed > budget:
         held = f"; the methods hold {copies} tables of that size" if copies > 1 else ""
         raise OptionError(
-            f"{what} has {elements:,} entries{held} ({_size(needed)}), more than the memory "
-            f"budget of {_size(budget)} (--max-memory {memory_mib:g}); {hint}"
+            f"{what} has {elements:,} entries{held} ({byte_size(needed)}), more than the memory "
+            f"budget of {byte_size(budget)} (--max-memory {memory_mib:g}); {hint}"
         )
 
 
-def _size(count: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if count < 1024 or unit == "TiB":
-            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} TiB"
+def byte_size(count: float) -> str:
+    """A byte count in B, KiB, MiB or GiB."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
 
 
 @cache
-def _libc() -> ctypes.CDLL | None:
+def _libc() -> Any:
+    """glibc, loaded on first use (ctypes is not start-up's business), or None."""
+    import ctypes
+    import ctypes.util
+
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name) if name else None

@@ -52,9 +52,7 @@ class StepStudy:
         )
 
 
-def study(
-    problem: Problem, dtype_name: str = "float64", timeout: float | None = 10.0
-) -> StepStudy:
+def study(problem: Problem, dtype_name: str = "float64", timeout: float | None = 10.0) -> StepStudy:
     """Sweep every scheme that applies over STEPS, measured against SymPy's exact value,
     all of it within `timeout` seconds: schemes not reached by then are skipped, saying so."""
     from diffcli.methods import numeric, symbolic

@@ -21,3 +21,16 @@ class Outcome:
 
     value: dict[str, np.ndarray]
     details: dict[str, Any] = field(default_factory=dict)
+
+
+def load_engines(symbolic: bool, autograd: bool) -> None:
+    """Import NumPy's engine, and SymPy's and torch's where they will run, before a
+    deadline's clock starts: importing (torch takes over a second) is start-up, not the
+    work --timeout bounds."""
+    import importlib
+
+    importlib.import_module("diffcli.methods.numeric")
+    if symbolic:
+        importlib.import_module("diffcli.methods.symbolic")
+    if autograd:
+        importlib.import_module("diffcli.methods.autograd")

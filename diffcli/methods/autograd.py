@@ -114,9 +114,7 @@ def _output(
     return _as_tensor(problem.function(**leaves), backend.dtype, backend.device)
 
 
-def _as_tensor(
-    value: Any, dtype: torch.dtype, device: torch.device | None = None
-) -> torch.Tensor:
+def _as_tensor(value: Any, dtype: torch.dtype, device: torch.device | None = None) -> torch.Tensor:
     """What a --python function returned, as a tensor in the working dtype if it is not one."""
     if isinstance(value, torch.Tensor):
         return value

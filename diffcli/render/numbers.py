@@ -42,14 +42,9 @@ def duration(seconds: float) -> str:
 
 def size(count: int | None) -> str:
     """A byte count in B, KiB, MiB or GiB ("-" when unknown)."""
-    if count is None:
-        return "-"
-    value = float(count)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
+    from diffcli.resources import byte_size
+
+    return "-" if count is None else byte_size(count)
 
 
 def array(values: np.ndarray, digits: int = 17, limit: int = 8) -> str:
