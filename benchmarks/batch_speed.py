@@ -58,7 +58,7 @@ def wall(arguments: list[str]) -> float:
 
 
 def per_row_in_process(path: Path) -> float:
-    from diffcli.batch import Defaults, read_rows, run_row
+    from diffcli.features.batch import Defaults, read_rows, run_row
 
     with path.open(newline="") as handle:
         rows = list(read_rows(handle, str(path)))

@@ -36,8 +36,8 @@ def main() -> int:
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    from diffcli.grid import run_grid
-    from diffcli.options import Options
+    from diffcli.core.options import Options
+    from diffcli.features.grid import run_grid
 
     options = Options(device=args.device)
     if args.child:

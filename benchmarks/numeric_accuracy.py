@@ -19,9 +19,9 @@ import warnings
 
 import numpy as np
 
+from diffcli.core.problem import build_problem
+from diffcli.features.stepsize import STEPS
 from diffcli.methods import numeric, symbolic
-from diffcli.problem import build_problem
-from diffcli.stepsize import STEPS
 
 CORPUS: list[tuple[str, object, float]] = [
     ("exp(x)", np.exp, 1.0),

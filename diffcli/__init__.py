@@ -15,17 +15,17 @@ sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
 __all__ = ["Comparison", "DiffcliError", "Options", "__version__", "compare", "parse"]
 
 if TYPE_CHECKING:
-    from diffcli.api import compare
-    from diffcli.comparison import Comparison
-    from diffcli.errors import DiffcliError
+    from diffcli.core.api import compare
+    from diffcli.core.comparison import Comparison
+    from diffcli.core.errors import DiffcliError
+    from diffcli.core.options import Options
     from diffcli.lang.parse import parse
-    from diffcli.options import Options
 
 _WHERE = {
-    "compare": "diffcli.api",
-    "Comparison": "diffcli.comparison",
-    "DiffcliError": "diffcli.errors",
-    "Options": "diffcli.options",
+    "compare": "diffcli.core.api",
+    "Comparison": "diffcli.core.comparison",
+    "DiffcliError": "diffcli.core.errors",
+    "Options": "diffcli.core.options",
     "parse": "diffcli.lang.parse",
 }
 

@@ -17,10 +17,10 @@ from typing import Any
 import click
 
 from diffcli import __version__
-from diffcli.errors import DiffcliError
-from diffcli.isolate import Stuck
-from diffcli.options import DEVICES, DTYPES, FORMATS, LAYOUTS, MODES, SCHEMES, Options
-from diffcli.resources import DEFAULT_MEMORY_MIB
+from diffcli.core.errors import DiffcliError
+from diffcli.core.isolate import Stuck
+from diffcli.core.options import DEVICES, DTYPES, FORMATS, LAYOUTS, MODES, SCHEMES, Options
+from diffcli.core.resources import DEFAULT_MEMORY_MIB
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -267,7 +267,7 @@ def grad(
     if over is not None:
         _grid(expression, over, values_file, plot_file, raw)
     if values_file or plot_file:
-        from diffcli.errors import OptionError
+        from diffcli.core.errors import OptionError
 
         raise OptionError("--values and --plot go with --over")
     _compare_and_print("grad", expression, raw, order=order)
@@ -280,9 +280,15 @@ def _grid(
     plot_file: str | None,
     raw: dict[str, Any],
 ) -> None:
-    from diffcli.errors import OptionError
-    from diffcli.grid import ValuesFile, grid_problem, parse_over, run_grid_problem, value_columns
-    from diffcli.options import Options
+    from diffcli.core.errors import OptionError
+    from diffcli.core.options import Options
+    from diffcli.features.grid import (
+        ValuesFile,
+        grid_problem,
+        parse_over,
+        run_grid_problem,
+        value_columns,
+    )
 
     if expression is None or raw.get("python"):
         raise OptionError("--over needs an expression")
@@ -343,11 +349,11 @@ def hessian(expression: str | None, **raw: Any) -> None:
 def _compare_and_print(
     command: str, expression: str | None, raw: dict[str, Any], **extra: Any
 ) -> None:
-    from diffcli.api import compare_python
-    from diffcli.comparison import run
-    from diffcli.errors import OptionError
-    from diffcli.options import Options
-    from diffcli.problem import build_problem
+    from diffcli.core.api import compare_python
+    from diffcli.core.comparison import run
+    from diffcli.core.errors import OptionError
+    from diffcli.core.options import Options
+    from diffcli.core.problem import build_problem
 
     at = raw.pop("at")
     if at is None:
@@ -373,7 +379,7 @@ def _compare_and_print(
 
 def _within(timeout: float | None, command: str, work: Callable[[], Any]) -> Any:
     """A whole command's work under --timeout: past it, a failure (exit 1), not a hang."""
-    from diffcli.deadline import TimedOut, deadline
+    from diffcli.core.deadline import TimedOut, deadline
 
     try:
         with deadline(timeout):
@@ -449,9 +455,9 @@ def stepsize(
     traceback: bool,
 ) -> None:
     """Each scheme's error for steps from 1e-1 to 1e-16: why finite differences lose digits."""
-    from diffcli.options import Options
-    from diffcli.problem import build_problem
-    from diffcli.stepsize import study
+    from diffcli.core.options import Options
+    from diffcli.core.problem import build_problem
+    from diffcli.features.stepsize import study
 
     options = Options.from_raw(wrt=wrt, order=order, dtype=dtype, timeout=timeout)
     problem = build_problem(expression, at, options.wrt, options.order)
@@ -513,10 +519,10 @@ def graph(
     traceback: bool,
 ) -> None:
     """The computational graph with forward values and torch's adjoints (or tangents)."""
-    from diffcli.errors import OptionError
-    from diffcli.graph import to_dot, to_mermaid, trace, trace_python_isolated
-    from diffcli.options import Options
-    from diffcli.problem import build_problem
+    from diffcli.core.errors import OptionError
+    from diffcli.core.options import Options
+    from diffcli.core.problem import build_problem
+    from diffcli.teaching.graph import to_dot, to_mermaid, trace, trace_python_isolated
 
     options = Options.from_raw(wrt=wrt, timeout=timeout)
     if (expression is None) == (python is None):
@@ -563,7 +569,7 @@ def check(
     """Is ANSWER the derivative of EXPR? Exit 0 right, 1 wrong (with a counterexample)."""
     import json
 
-    from diffcli.check import check as run_check
+    from diffcli.teaching.check import check as run_check
 
     _positive_timeout(timeout)
     result = _within(timeout, "check", lambda: run_check(expression, answer, wrt, at))
@@ -613,7 +619,7 @@ def explain(
     expression: str, wrt: str | None, output_format: str, timeout: float, traceback: bool
 ) -> None:
     """The derivative of EXPR step by step, each step naming its rule."""
-    from diffcli.explain import explain as run_explain
+    from diffcli.teaching.explain import explain as run_explain
 
     _positive_timeout(timeout)
 
@@ -629,7 +635,7 @@ def explain(
 @click.option("--list", "show_list", is_flag=True, help="List the demos.")
 def demo(name: str | None, show_list: bool) -> None:
     """A guided demo of one idea of the course (diffcli demo --list names them all)."""
-    from diffcli.demos import BY_NAME, DEMOS
+    from diffcli.teaching.demos import BY_NAME, DEMOS
 
     if show_list or name is None:
         for item in DEMOS:
@@ -690,9 +696,9 @@ def _run_inside(arguments: list[str]) -> int:
 @_reported
 def cost(expression: str, sizes: str, budget: float, output_format: str, traceback: bool) -> None:
     """Time and memory of each method as the vector grows, with fitted growth exponents."""
-    from diffcli.cost import METHODS, lesson, study
-    from diffcli.errors import OptionError
+    from diffcli.core.errors import OptionError
     from diffcli.render.numbers import size
+    from diffcli.teaching.cost import METHODS, lesson, study
 
     try:
         numbers = [int(part) for part in sizes.split(",") if part.strip()]
@@ -788,8 +794,16 @@ def batch(
 ) -> None:
     """Compare every row of a CSV or JSON Lines file (columns expr, at, command, wrt, order,
     layout, scheme, expected, answer); one record per row, in order."""
-    from diffcli.batch import Defaults, Summary, csv_line, read_rows, run_batch, tally, worker_count
-    from diffcli.errors import OptionError
+    from diffcli.core.errors import OptionError
+    from diffcli.features.batch import (
+        Defaults,
+        Summary,
+        csv_line,
+        read_rows,
+        run_batch,
+        tally,
+        worker_count,
+    )
 
     if jobs is not None and jobs < 1:
         raise OptionError("--jobs must be at least 1")
@@ -868,7 +882,7 @@ def _ctrl_c() -> Any:
 
 def _open_text(path: str) -> Any:
     """The batch file (or standard input for -), read lazily, row by row."""
-    from diffcli.batch import BatchFileError
+    from diffcli.features.batch import BatchFileError
 
     if path == "-":
         return contextlib.nullcontext(sys.stdin)
@@ -882,7 +896,7 @@ def _batch_table(records: Any, summary: Any) -> None:
     from rich.progress import Progress
     from rich.table import Table
 
-    from diffcli.batch import tally
+    from diffcli.features.batch import tally
 
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("comparing", total=None)

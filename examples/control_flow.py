@@ -1,7 +1,8 @@
 """The course's example of a gradient through Python control flow.
 
-f doubles its input until the norm passes 1000, then keeps or negates it by the sign of
-the sum: a piecewise linear function, so f(a) = (d / a) * a and df/da = d / a.
+f (in diffcli/teaching/course.py, which the control-flow demo runs) doubles its input until
+the norm passes 1000, then keeps it or scales it by 100 by the sign of the sum: a piecewise
+linear function, so f(a) = (d / a) * a and df/da = d / a.
 
     diffcli grad --python examples/control_flow.py:f --at a=0.7
 
@@ -10,14 +11,7 @@ Run directly, it checks torch's gradient against d / a, as the course does.
 
 import torch
 
-
-def f(a):
-    b = a * 2
-    while b.norm() < 1000:
-        b = b * 2
-    c = b if b.sum() > 0 else 100 * b
-    return c
-
+from diffcli.teaching.course import f
 
 if __name__ == "__main__":
     a = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)

@@ -180,7 +180,7 @@ def test_ctrl_c_stops_a_slow_row_at_once(tmp_path):
 
 
 def test_workers_read_a_bounded_window_of_rows_ahead():
-    from diffcli.batch import CHUNK_ROWS, IN_FLIGHT, Defaults, Row, run_batch
+    from diffcli.features.batch import CHUNK_ROWS, IN_FLIGHT, Defaults, Row, run_batch
 
     consumed = 0
 

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from diffcli.check import check
-from diffcli.errors import DiffcliError
+from diffcli.core.errors import DiffcliError
+from diffcli.teaching.check import check
 
 
 @pytest.mark.parametrize(

@@ -163,8 +163,8 @@ def test_kink_json_has_its_own_field_and_conventions_note():
 
 def test_hessian_refuses_other_schemes():
     with pytest.raises(diffcli.DiffcliError, match="central second differences"):
-        from diffcli.api import compare_with
-        from diffcli.options import Options
+        from diffcli.core.api import compare_with
+        from diffcli.core.options import Options
 
         compare_with("x*y", "x=1,y=2", Options(command="hessian", scheme="richardson"))
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from diffcli.cost import METHODS, study
-from diffcli.errors import DiffcliError
+from diffcli.core.errors import DiffcliError
+from diffcli.teaching.cost import METHODS, study
 
 
 def test_gradient_and_jacobian_studies():

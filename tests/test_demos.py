@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from diffcli.demos import DEMOS
+from diffcli.teaching.demos import DEMOS
 
 REQUIRED = {
     "dot",

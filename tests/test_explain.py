@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from diffcli.errors import DiffcliError
-from diffcli.explain import explain
+from diffcli.core.errors import DiffcliError
+from diffcli.teaching.explain import explain
 
 
 @pytest.mark.parametrize(
@@ -28,8 +28,8 @@ def test_rules_are_named_and_the_result_is_right(expression, rules):
     for rule in rules:
         assert rule in used, (rule, used)
     x = sp.Symbol("x", real=True)
+    from diffcli.core.problem import build_problem
     from diffcli.methods.symbolic import derive
-    from diffcli.problem import build_problem
 
     truth = derive(build_problem(expression, "x=0.5")).derivatives["x"].item()
     assert sp.simplify(result.result - truth) == 0

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from diffcli.graph import structure, to_dot, to_mermaid, trace
-from diffcli.problem import build_problem
+from diffcli.core.problem import build_problem
+from diffcli.teaching.graph import structure, to_dot, to_mermaid, trace
 
 
 def test_shared_subexpressions_are_one_node():
@@ -73,8 +73,8 @@ def test_graph_refuses_vector_outputs(cli):
 def test_python_function_graph_is_the_path_that_ran(cli):
     from pathlib import Path
 
-    from diffcli.graph import trace_python
-    from diffcli.problem import build_python_problem
+    from diffcli.core.problem import build_python_problem
+    from diffcli.teaching.graph import trace_python
 
     spec = f"{Path(__file__).parent.parent / 'examples' / 'control_flow.py'}:f"
     graph = trace_python(build_python_problem(spec, "a=0.7"))

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import diffcli
-from diffcli.grid import parse_over, run_grid
-from diffcli.options import Options
+from diffcli.core.options import Options
+from diffcli.features.grid import parse_over, run_grid
 
 EXPRESSION = "sin(x)*exp(x)/(1 + x**2)"
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from helpers import assert_close
 
-from diffcli.api import compare_with
+from diffcli.core.api import compare_with
+from diffcli.core.options import Options
 from diffcli.methods import HESSIAN
-from diffcli.options import Options
 from diffcli.render.json import dumps
 
 A = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
@@ -172,7 +172,7 @@ def test_hessian_forward_over_reverse():
 
 
 def test_commands_refuse_the_wrong_output_shape():
-    from diffcli.errors import OptionError
+    from diffcli.core.errors import OptionError
 
     with pytest.raises(OptionError, match="hessian needs a scalar"):
         run("[x, y]", "x=1,y=2", command="hessian")

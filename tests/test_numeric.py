@@ -8,9 +8,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from diffcli.errors import DiffcliError
+from diffcli.core.errors import DiffcliError
+from diffcli.core.problem import build_problem
 from diffcli.methods import numeric
-from diffcli.problem import build_problem
 
 
 def test_stencils_are_the_textbook_ones():

@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from diffcli.errors import ParseError
+from diffcli.core.errors import ParseError
 from diffcli.lang.expr import Call, Index, ListLit, Num, Var, infer_shapes, variables_of
 from diffcli.lang.ops import CALLABLE
 from diffcli.lang.parse import Limits, parse

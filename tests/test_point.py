@@ -3,7 +3,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from diffcli.errors import PointError
+from diffcli.core.errors import PointError
 from diffcli.lang.point import component_names, parse_point, point_from_mapping
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from diffcli.api import compare_python
-from diffcli.errors import DiffcliError
-from diffcli.options import Options
+from diffcli.core.api import compare_python
+from diffcli.core.errors import DiffcliError
+from diffcli.core.options import Options
 
 HERE = Path(__file__).parent
 CONTROL_FLOW = str(HERE.parent / "examples" / "control_flow.py")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from diffcli.resources import DEFAULT_MEMORY_MIB
+from diffcli.core.resources import DEFAULT_MEMORY_MIB
 
 TIMEOUT = 1.0  # --timeout of the rows below, seconds
 INTERPRETER_MIB = 400  # Python with torch, SymPy and NumPy loaded, before any work
@@ -224,7 +224,7 @@ def test_bad_output_paths_are_refused_before_any_work(cli, arguments: list[str])
 def test_a_values_file_stopped_early_is_still_a_readable_npy(tmp_path: Path) -> None:
     import numpy as np
 
-    from diffcli.grid import ValuesFile
+    from diffcli.features.grid import ValuesFile
 
     path = tmp_path / "v.npy"
     with ValuesFile(str(path), ["x", "reference"], 1000) as sink:
@@ -305,7 +305,7 @@ def test_python_floats_stay_float64_and_sys_exit_is_a_message(cli, tmp_path: Pat
 def test_code_stuck_inside_one_c_call_is_killed() -> None:
     """A deadline cannot interrupt a single C call; the child process it runs in is
     killed at the limit instead."""
-    from diffcli.isolate import Stuck, run_isolated, usable
+    from diffcli.core.isolate import Stuck, run_isolated, usable
 
     if not usable():
         pytest.skip("no fork on this platform: the work runs in-process under deadlines")
@@ -318,7 +318,7 @@ def test_code_stuck_inside_one_c_call_is_killed() -> None:
 
 def test_an_error_in_the_child_reads_as_it_would_in_process() -> None:
     import diffcli
-    from diffcli.isolate import run_isolated
+    from diffcli.core.isolate import run_isolated
 
     with pytest.raises(diffcli.DiffcliError) as in_process:
         diffcli.parse("sin(x")
@@ -333,9 +333,9 @@ def test_forward_mode_works_after_a_deadline_cut_it_short() -> None:
     later forward pass failed ('the current level is not valid')."""
     import math
 
-    from diffcli.deadline import TimedOut, deadline
+    from diffcli.core.deadline import TimedOut, deadline
+    from diffcli.core.problem import build_problem
     from diffcli.methods import autograd
-    from diffcli.problem import build_problem
 
     long = build_problem("sum(sin(x)*x)", "x=linspace(0.1, 1, 3000)")
     for seconds in (0.01, 0.02, 0.05, 0.1):
@@ -352,7 +352,7 @@ def test_forward_mode_works_after_a_deadline_cut_it_short() -> None:
 def test_a_swallowed_timeout_is_raised_again() -> None:
     """Raised inside a weakref callback or a __del__, TimedOut is lost (Python only prints
     it); the deadline reminds until the work stops, and prints nothing."""
-    from diffcli.deadline import TimedOut, deadline
+    from diffcli.core.deadline import TimedOut, deadline
 
     start = time.monotonic()
     with pytest.raises(TimedOut), deadline(0.05):
@@ -367,7 +367,7 @@ def test_a_timeout_in_a_finaliser_is_not_printed(
 ) -> None:
     import gc
 
-    from diffcli.deadline import TimedOut, deadline
+    from diffcli.core.deadline import TimedOut, deadline
 
     monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)  # prints, as a CLI would
 

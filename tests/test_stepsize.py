@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from diffcli.problem import build_problem
-from diffcli.stepsize import STEPS, study
+from diffcli.core.problem import build_problem
+from diffcli.features.stepsize import STEPS, study
 
 
 def test_sweep_covers_1e_1_to_1e_16_and_every_scheme():

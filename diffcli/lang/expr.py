@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from diffcli.errors import ShapeError
+from diffcli.core.errors import ShapeError
 
 if TYPE_CHECKING:
     from diffcli.lang.ops import Op

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
-from diffcli.errors import ParseError
+from diffcli.core.errors import ParseError
 from diffcli.lang.expr import Call, Const, Expr, Index, ListLit, Num, Var, walk
 from diffcli.lang.ops import BY_NAME, CALLABLE, CONSTANTS, FUNCTION_NAMES, NORM_BY_ORDER
 

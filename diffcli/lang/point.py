@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from diffcli.errors import PointError
+from diffcli.core.errors import PointError
 from diffcli.lang.expr import Shape
 
 MAX_ELEMENTS = 100_000

@@ -16,12 +16,12 @@ import numpy as np
 import torch
 import torch.autograd.forward_ad as fwAD
 
-from diffcli.deadline import shielded
-from diffcli.errors import DeviceError
+from diffcli.core.deadline import shielded
+from diffcli.core.errors import DeviceError
+from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
 from diffcli.methods import HESSIAN, Outcome
-from diffcli.problem import Problem
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -123,7 +123,7 @@ def _as_tensor(value: Any, dtype: torch.dtype, device: torch.device | None = Non
 
 def output_shape(problem: Problem) -> tuple[int, ...]:
     """Call the --python function once at the point, in float64, to learn its output's shape."""
-    from diffcli.pyfunc import UserCodeError, user_frames
+    from diffcli.core.pyfunc import UserCodeError, user_frames
 
     backend = TorchBackend(torch.device("cpu"), torch.float64)
     leaves = {

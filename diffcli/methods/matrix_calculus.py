@@ -17,11 +17,11 @@ import numpy as np
 import sympy as sp
 from sympy.tensor.array.array_derivatives import ArrayDerivative
 
+from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
 from diffcli.lang.point import component_names
 from diffcli.methods import HESSIAN
-from diffcli.problem import Problem
 
 
 class NoClosedForm(Exception):

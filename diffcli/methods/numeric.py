@@ -27,12 +27,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from diffcli.errors import OptionError, ParseError
+from diffcli.core.errors import OptionError, ParseError
+from diffcli.core.problem import Problem
+from diffcli.core.resources import DEFAULT_MEMORY_MIB, rows_per_chunk
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Call, Const, Expr, Index, Num, Var, walk
 from diffcli.methods import HESSIAN, Outcome
-from diffcli.problem import Problem
-from diffcli.resources import DEFAULT_MEMORY_MIB, rows_per_chunk
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 COMPLEX = {np.float64: np.complex128, np.float32: np.complex64}

@@ -17,12 +17,12 @@ from typing import Any, ClassVar
 import numpy as np
 import sympy as sp
 
+from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Call, Const, Expr, Num, Shape, Var, walk
 from diffcli.lang.point import component_names
 from diffcli.methods import HESSIAN, Outcome
 from diffcli.methods.partials import Partials
-from diffcli.problem import Problem
 
 REFERENCE_DIGITS = 40
 

@@ -13,7 +13,7 @@ from diffcli.render.numbers import array, jsonable
 from diffcli.render.table import heading
 
 if TYPE_CHECKING:
-    from diffcli.graph import Graph
+    from diffcli.teaching.graph import Graph
 
 
 def graph_table(graph: Graph) -> Group:

@@ -13,7 +13,7 @@ from diffcli.render.numbers import number, short
 from diffcli.render.table import heading
 
 if TYPE_CHECKING:
-    from diffcli.grid import GridResult
+    from diffcli.features.grid import GridResult
 
 
 def grid_table(result: GridResult) -> Group:

@@ -12,7 +12,7 @@ from diffcli.methods import HESSIAN
 from diffcli.render.numbers import jsonable
 
 if TYPE_CHECKING:
-    from diffcli.comparison import Comparison, Kink, MethodResult
+    from diffcli.core.comparison import Comparison, Kink, MethodResult
 
 
 def to_record(comparison: Comparison) -> dict[str, Any]:

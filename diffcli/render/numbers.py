@@ -42,7 +42,7 @@ def duration(seconds: float) -> str:
 
 def size(count: int | None) -> str:
     """A byte count in B, KiB, MiB or GiB ("-" when unknown)."""
-    from diffcli.resources import byte_size
+    from diffcli.core.resources import byte_size
 
     return "-" if count is None else byte_size(count)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from diffcli.errors import DiffcliError
+from diffcli.core.errors import DiffcliError
 
 if TYPE_CHECKING:
-    from diffcli.stepsize import StepStudy
+    from diffcli.features.stepsize import StepStudy
 
 MARKERS = {
     "forward": "f",

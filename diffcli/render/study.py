@@ -14,7 +14,7 @@ from diffcli.render.plot import MARKERS, text_plot
 from diffcli.render.table import heading
 
 if TYPE_CHECKING:
-    from diffcli.stepsize import StepStudy
+    from diffcli.features.stepsize import StepStudy
 
 
 def study_table(study: StepStudy) -> Group:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from diffcli.errors import OptionError, PointError
+from diffcli.core.errors import OptionError, PointError
 from diffcli.lang.expr import Expr, Shape, infer_shapes, variables_of
 from diffcli.lang.parse import DEFAULT_LIMITS, Limits, parse
 from diffcli.lang.point import Point, component_names, parse_point, point_from_mapping
@@ -106,8 +106,8 @@ def build_python_problem(
     command: str = "grad",
 ) -> Problem:
     """The Problem for --python FILE:FUNC; its output shape comes from one call at the point."""
+    from diffcli.core.pyfunc import load
     from diffcli.methods.autograd import output_shape
-    from diffcli.pyfunc import load
 
     function, variables = load(spec)
     point = parse_point(at, variables) if isinstance(at, str) else point_from_mapping(at)

@@ -18,14 +18,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from diffcli.deadline import Budget, TimedOut, deadline
-from diffcli.errors import DiffcliError, OptionError
+from diffcli.core.deadline import Budget, TimedOut, deadline
+from diffcli.core.errors import DiffcliError, OptionError
+from diffcli.core.options import Options
+from diffcli.core.problem import Problem
 from diffcli.lang.expr import Call, walk
 from diffcli.lang.ops import KINKS
 from diffcli.lang.printer import to_text
 from diffcli.methods import Outcome, load_engines
-from diffcli.options import Options
-from diffcli.problem import Problem
 
 AGREE, DISAGREE, KINK = "agree", "disagree", "not differentiable"
 NUMERIC_WIDEST = 1e-4  # the widest tolerance numeric's own estimate can give it (relative)
@@ -279,7 +279,7 @@ HESSIAN_TABLES = 6
 def _check_result_size(problem: Problem, options: Options) -> None:
     """Refuse up front what no chunking can make fit: the result itself (a Hessian of 10^5
     entries is 10^10 numbers)."""
-    from diffcli.resources import check_fits
+    from diffcli.core.resources import check_fits
 
     entries = sum(math.prod(problem.shape_of(name)) for name in problem.wrt)
     if problem.command == "hessian":

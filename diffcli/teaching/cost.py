@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from diffcli.deadline import TimedOut, deadline
-from diffcli.errors import OptionError
+from diffcli.core.deadline import TimedOut, deadline
+from diffcli.core.errors import OptionError
+from diffcli.core.problem import Problem, build_problem
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Call, variables_of
 from diffcli.lang.parse import parse
 from diffcli.lang.printer import to_text
-from diffcli.problem import Problem, build_problem
 
 METHODS = ("symbolic", "finite differences", "forward mode", "reverse mode")
 

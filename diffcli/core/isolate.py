@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from diffcli.errors import DiffcliError
+from diffcli.core.errors import DiffcliError
 
 T = TypeVar("T")
 # seconds past --timeout before a child that has not answered is killed: its deadlines end

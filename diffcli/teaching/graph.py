@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from diffcli.deadline import Budget, TimedOut, deadline
-from diffcli.errors import OptionError
-from diffcli.isolate import GRACE, Stuck, run_isolated
+from diffcli.core.deadline import Budget, TimedOut, deadline
+from diffcli.core.errors import OptionError
+from diffcli.core.isolate import GRACE, Stuck, run_isolated
+from diffcli.core.problem import Problem
 from diffcli.lang.expr import Call, Const, Expr, Index, ListLit, Num, Var, walk
 from diffcli.lang.printer import to_text
-from diffcli.problem import Problem
 
 
 @dataclass
@@ -188,8 +188,8 @@ def trace_python_isolated(
 def _trace_python_here(
     spec: str, at: str, wrt: tuple[str, ...], mode: str, timeout: float | None
 ) -> Graph:
-    from diffcli.problem import build_python_problem
-    from diffcli.pyfunc import RanElsewhere
+    from diffcli.core.problem import build_python_problem
+    from diffcli.core.pyfunc import RanElsewhere
 
     budget = Budget(timeout)
     try:

@@ -12,10 +12,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from diffcli.errors import OptionError
+from diffcli.core.errors import OptionError
+from diffcli.core.problem import Problem, build_problem
 from diffcli.lang.expr import infer_shapes, variables_of
 from diffcli.lang.parse import parse
-from diffcli.problem import Problem, build_problem
 
 SPOT_CHECKS = 8
 _TOLERANCE = 1e-9

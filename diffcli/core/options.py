@@ -6,9 +6,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from diffcli.errors import OptionError
+from diffcli.core.errors import OptionError
+from diffcli.core.resources import DEFAULT_MEMORY_MIB, budget_bytes
 from diffcli.lang.parse import Limits
-from diffcli.resources import DEFAULT_MEMORY_MIB, budget_bytes
 
 METHODS = ("symbolic", "numeric", "autograd")
 DEVICES = ("auto", "cpu", "cuda", "mps")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, TextIO
 
-from diffcli.errors import DiffcliError
+from diffcli.core.errors import DiffcliError
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
@@ -150,7 +150,7 @@ def _run(row: Row, defaults: Defaults) -> dict[str, Any]:
         raise DiffcliError(f"missing column {missing[0]}")
     expression = str(fields["expr"])
     if command == "check":
-        from diffcli.check import check
+        from diffcli.teaching.check import check
 
         if not fields.get("answer"):
             raise DiffcliError("a check row needs an answer")
@@ -158,8 +158,8 @@ def _run(row: Row, defaults: Defaults) -> dict[str, Any]:
         return {"row": row.number, **result.to_json(), "exit_code": result.exit_code}
     if fields.get("at") in (None, ""):
         raise DiffcliError("missing column at")
-    from diffcli.api import compare_with
-    from diffcli.options import Options
+    from diffcli.core.api import compare_with
+    from diffcli.core.options import Options
 
     options = Options.from_raw(
         command=command,

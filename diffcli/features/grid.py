@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from diffcli.deadline import TimedOut, deadline
-from diffcli.errors import OptionError
+from diffcli.core.deadline import TimedOut, deadline
+from diffcli.core.errors import OptionError
+from diffcli.core.options import Options
+from diffcli.core.problem import Problem, build_problem
+from diffcli.core.resources import release_freed_memory
 from diffcli.methods import load_engines
-from diffcli.options import Options
-from diffcli.problem import Problem, build_problem
-from diffcli.resources import release_freed_memory
 
 CHUNK = 1 << 18  # points a pass: about 10-50 ms of work, and a few MiB a column
 MAX_POINTS = 10**8
@@ -188,7 +188,7 @@ class ValuesFile:
     a bad name or an unwritable place is refused at once."""
 
     def __init__(self, path: str, names: list[str], n: int) -> None:
-        from diffcli.errors import DiffcliError
+        from diffcli.core.errors import DiffcliError
 
         self.names, self.n, self.rows = names, n, 0
         self.npy = path.endswith(".npy")
@@ -356,7 +356,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
 
 def _verdicts(result: GridResult, options: Options) -> None:
     """Each method's tolerance and whether it held over the points done; notes."""
-    from diffcli.comparison import default_tolerance
+    from diffcli.core.comparison import default_tolerance
 
     for summary in result.methods.values():
         if summary.error is None and summary.points:

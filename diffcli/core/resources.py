@@ -12,7 +12,7 @@ import math
 from functools import cache
 from typing import Any
 
-from diffcli.errors import OptionError
+from diffcli.core.errors import OptionError
 
 DEFAULT_MEMORY_MIB = 1024  # working arrays of one comparison, at most
 MIB = 1 << 20

@@ -7,13 +7,13 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from diffcli.comparison import Comparison, run
-from diffcli.deadline import Budget, TimedOut, deadline
-from diffcli.isolate import GRACE, run_isolated
+from diffcli.core.comparison import Comparison, run
+from diffcli.core.deadline import Budget, TimedOut, deadline
+from diffcli.core.isolate import GRACE, run_isolated
+from diffcli.core.options import Options
+from diffcli.core.problem import build_problem, build_python_problem
+from diffcli.core.pyfunc import RanElsewhere, UserCodeError
 from diffcli.methods import load_engines
-from diffcli.options import Options
-from diffcli.problem import build_problem, build_python_problem
-from diffcli.pyfunc import RanElsewhere, UserCodeError
 
 
 def compare(

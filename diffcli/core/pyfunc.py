@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from diffcli.errors import DiffcliError
+from diffcli.core.errors import DiffcliError
 
 
 class UserCodeError(DiffcliError):

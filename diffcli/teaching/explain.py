@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from diffcli.errors import OptionError
+from diffcli.core.errors import OptionError
+from diffcli.core.problem import Problem, build_problem
 from diffcli.lang.expr import Call, Const, Expr, Num, Var, variables_of, walk
 from diffcli.lang.parse import parse
 from diffcli.lang.printer import to_text
-from diffcli.problem import Problem, build_problem
 
 
 @dataclass

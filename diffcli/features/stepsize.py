@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from diffcli.deadline import TimedOut, deadline
-from diffcli.errors import DiffcliError
-from diffcli.problem import Problem
+from diffcli.core.deadline import TimedOut, deadline
+from diffcli.core.errors import DiffcliError
+from diffcli.core.problem import Problem
 
 STEPS = [10.0 ** (-k / 2) for k in range(2, 33)]  # 1e-1, 10^-1.5, ..., 1e-16
 STUDIED = ("forward", "backward", "central", "five-point", "richardson", "complex-step")

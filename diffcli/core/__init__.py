@@ -1,0 +1,1 @@
+"""The core: options, the problem, one comparison and its verdict, and the bounds on its work."""

@@ -1,0 +1,1 @@
+"""What is built on a comparison: grids of points, batch files, step-size studies."""

@@ -1,0 +1,1 @@
+"""The teaching commands: graphs, step-by-step rules, costs, checks of an answer, demos."""
