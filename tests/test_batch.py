@@ -180,7 +180,7 @@ def test_ctrl_c_stops_a_slow_row_at_once(tmp_path):
 
 
 def test_workers_read_a_bounded_window_of_rows_ahead():
-    from diffcli.features.batch import CHUNK_ROWS, IN_FLIGHT, Defaults, Row, run_batch
+    from diffcli.features.batch import CHUNK_ROWS, IN_FLIGHT, Row, run_batch
 
     consumed = 0
 
@@ -190,7 +190,7 @@ def test_workers_read_a_bounded_window_of_rows_ahead():
             consumed = number
             yield Row(number, {}, "not a row")
 
-    records = run_batch(rows(), Defaults(), jobs=2)
+    records = run_batch(rows(), {}, jobs=2)
     first = next(records)
     assert first["row"] == 1
     assert consumed <= (IN_FLIGHT * 2 + 1) * CHUNK_ROWS
@@ -198,14 +198,40 @@ def test_workers_read_a_bounded_window_of_rows_ahead():
     assert consumed == 2000
 
 
-def test_closed_forms_only_on_request(cli, tmp_path):
+def test_closed_forms_as_grad_gives_them_and_off_for_the_file_or_one_row(cli, tmp_path):
+    """One default (core/options.py): batch adds closed forms as grad does; --no-closed-forms
+    turns them off for every row, a closed_forms column for one."""
     path = tmp_path / "vector.csv"
-    path.write_text('expr,at\n"2*dot(x, x)","x=[0,1,2,3]"\n')
-    plain = json.loads(cli("batch", str(path), "--format", "json").output)
-    asked = json.loads(cli("batch", str(path), "--format", "json", "--closed-forms").output)
-    assert "closed_form" not in plain["methods"]["symbolic"]
-    assert asked["methods"]["symbolic"]["closed_form"] == {"x": "4*x"}
-    assert plain["methods"]["symbolic"]["value"] == asked["methods"]["symbolic"]["value"]
+    path.write_text(
+        'expr,at,closed_forms\n"2*dot(x, x)","x=[0,1,2,3]",\n"2*dot(x, x)","x=[0,1,2,3]",no\n'
+    )
+    given = [
+        json.loads(line) for line in cli("batch", str(path), "--format", "json").output.splitlines()
+    ]
+    off = json.loads(
+        cli("batch", str(path), "--format", "json", "--no-closed-forms").output.splitlines()[0]
+    )
+    assert given[0]["methods"]["symbolic"]["closed_form"] == {"x": "4*x"}
+    assert "closed_form" not in given[1]["methods"]["symbolic"]
+    assert "closed_form" not in off["methods"]["symbolic"]
+    assert off["methods"]["symbolic"]["value"] == given[0]["methods"]["symbolic"]["value"]
+
+
+def test_a_row_sets_any_option_of_a_comparison_and_a_bad_value_fails_only_that_row(cli, tmp_path):
+    path = tmp_path / "options.jsonl"
+    rows = [
+        {"expr": "exp(x)", "at": "1", "scheme": "richardson", "mode": "forward", "rtol": "1e-6"},
+        {"expr": "exp(x)", "at": "1", "order": "two"},
+        {"expr": "exp(x)", "at": "1", "step": 1e-3, "scheme": "forward"},
+    ]
+    path.write_text("\n".join(json.dumps(row) for row in rows))
+    records = [json.loads(line) for line in cli("batch", str(path)).output.splitlines()]
+    assert records[0]["methods"]["numeric"]["scheme"] == "richardson"
+    assert records[0]["methods"]["autograd"]["mode"] == "forward"
+    assert records[0]["methods"]["numeric"]["rtol"] == 1e-6
+    assert records[1]["error"] == "column order: expected a whole number, got 'two'"
+    assert records[2]["methods"]["numeric"]["step"] == pytest.approx(1e-3, rel=1e-12)
+    assert [r["status"] for r in records] == ["agree", "failed", "disagree"]  # h/2 f" off
 
 
 def test_a_scalar_hessian_may_be_expected_as_a_number_and_a_wrong_shape_says_so(cli, tmp_path):

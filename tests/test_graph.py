@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from diffcli.core.problem import build_problem
-from diffcli.teaching.graph import structure, to_dot, to_mermaid, trace
+from diffcli.render.graph import to_dot, to_mermaid
+from diffcli.teaching.graph import structure, trace
 
 
 def test_shared_subexpressions_are_one_node():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+import inspect
+from collections.abc import Mapping
+from dataclasses import fields, replace
 from functools import partial
 from typing import Any
 
@@ -16,41 +17,32 @@ from diffcli.core.pyfunc import RanElsewhere, UserCodeError
 from diffcli.methods import load_engines
 
 
-def compare(
-    expression: str,
-    at: str | Mapping[str, Any],
-    *,
-    wrt: str | Sequence[str] | None = None,
-    order: int = 1,
-    methods: str | Sequence[str] | None = None,
-    device: str = "auto",
-    dtype: str = "float64",
-    scheme: str = "central",
-    step: float | None = None,
-    rtol: float | None = None,
-    atol: float | None = None,
-) -> Comparison:
+def compare(expression: str, at: str | Mapping[str, Any], **options: Any) -> Comparison:
     """Differentiate `expression` at `at` symbolically, numerically and with autograd.
 
     `at` is a POINT string ("x=1,y=[1,2]") or a mapping of names to numbers, nested lists
-    or NumPy arrays. Raises DiffcliError (with a message for the user) on bad input.
+    or NumPy arrays. `options` are those of the command line, by their Python names
+    (core/options.py declares them all): command ("grad", "jacobian" or "hessian"), wrt,
+    order, methods, device, dtype, scheme, step, rtol, atol, layout, mode, timeout, ...
+    Raises DiffcliError (with a message for the user) on bad input or an unknown option.
 
     >>> compare("sin(x)", at={"x": 1.0}).agree
     True
     """
-    options = Options.from_raw(
-        command="grad",
-        wrt=wrt,
-        order=order,
-        methods=methods,
-        device=device,
-        dtype=dtype,
-        scheme=scheme,
-        step=step,
-        rtol=rtol,
-        atol=atol,
-    )
-    return compare_with(expression, at, options)
+    return compare_with(expression, at, Options.from_raw(**options))
+
+
+compare.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        inspect.Parameter("expression", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+        inspect.Parameter("at", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        *(
+            inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
+            for f in fields(Options)
+        ),
+    ],
+    return_annotation=Comparison,
+)
 
 
 def compare_with(expression: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
@@ -58,7 +50,19 @@ def compare_with(expression: str, at: str | Mapping[str, Any], options: Options)
     problem = build_problem(
         expression, at, options.wrt, options.order, options.command, options.limits()
     )
+    if "autograd" in options.methods:
+        _import_torch_meanwhile()
     return run(problem, options)
+
+
+def _import_torch_meanwhile() -> None:
+    """Start importing torch in a thread while SymPy differentiates: the two imports overlap
+    (torch's native libraries load outside the GIL), which halves a cold CLI's start-up."""
+    import sys
+    import threading
+
+    if "torch" not in sys.modules:
+        threading.Thread(target=__import__, args=("torch",), daemon=True).start()
 
 
 def compare_python(spec: str, at: str | Mapping[str, Any], options: Options) -> Comparison:

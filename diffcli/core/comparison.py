@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from diffcli.core.deadline import Budget, TimedOut, deadline
-from diffcli.core.errors import DiffcliError, OptionError
+from diffcli.core.errors import DiffcliError, ExitStatus, OptionError
 from diffcli.core.options import Options
 from diffcli.core.problem import Problem
 from diffcli.lang.expr import Call, walk
@@ -29,7 +29,11 @@ from diffcli.methods import Outcome, load_engines
 
 AGREE, DISAGREE, KINK = "agree", "disagree", "not differentiable"
 NUMERIC_WIDEST = 1e-4  # the widest tolerance numeric's own estimate can give it (relative)
-EXIT_CODES = {AGREE: 0, DISAGREE: 1, KINK: 3}
+EXIT_CODES = {
+    AGREE: ExitStatus.AGREE,
+    DISAGREE: ExitStatus.FAILED,
+    KINK: ExitStatus.NOT_DIFFERENTIABLE,
+}
 
 
 @dataclass
@@ -137,7 +141,7 @@ class Comparison:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES[self.status]
+        return int(EXIT_CODES[self.status])
 
     def in_layout(self, value: np.ndarray) -> np.ndarray:
         """A derivative array (numerator layout inside) in the layout the user asked for."""

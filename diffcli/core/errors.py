@@ -1,10 +1,22 @@
-"""Errors the library raises for bad input; the CLI turns them into exit status 2."""
+"""Errors the library raises for bad input, and the exit statuses every command answers with."""
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """What a command's exit status means (CONTRACT.md), for every command alike."""
+
+    AGREE = 0  # the methods agree; the answer is right; the work is done
+    FAILED = 1  # a disagreement, a failed method, a wrong answer, work past --timeout
+    BAD_INPUT = 2  # bad input (DiffcliError): one line on stderr
+    NOT_DIFFERENTIABLE = 3  # the function has a kink at the point
+    INTERRUPTED = 130  # Ctrl-C
+
 
 class DiffcliError(Exception):
-    """A problem with what the user asked for, with a message fit to show them."""
+    """A problem with what the user asked for, with a message fit to show them (exit 2)."""
 
     def render(self) -> str:
         """The text to print on stderr: the message, and where it applies."""

@@ -10,7 +10,6 @@ the file ends and memory does not grow with it.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 from collections import deque
@@ -19,13 +18,20 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, TextIO
 
-from diffcli.core.errors import DiffcliError
+from diffcli.core.errors import DiffcliError, ExitStatus
+from diffcli.core.options import COMPARING, DECLARED, FIELDS
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
 
-COLUMNS = ("expr", "at", "command", "wrt", "order", "layout", "scheme", "expected", "answer")
-COMMANDS = ("grad", "jacobian", "hessian", "check")
+COMMANDS = (*COMPARING, "check")
+# A row's own columns, then every option of a comparison (core/options.py), which a row may
+# set for itself: the batch command's options are the defaults of the rows that do not.
+ROW_OPTIONS = tuple(
+    o.name for o in DECLARED.values() if o.name in FIELDS and set(o.commands) & set(COMPARING)
+)
+COLUMNS = ("expr", "at", "command", "expected", "answer", *ROW_OPTIONS)
+TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
 
 class BatchFileError(DiffcliError):
@@ -114,17 +120,7 @@ def _csv_rows(lines: Iterable[str], name: str) -> Iterator[Row]:
         yield Row(number, {k: v for k, v in zip(header, values) if v.strip() != ""})
 
 
-@dataclass(frozen=True)
-class Defaults:
-    """The CLI's options, for every row that does not say otherwise."""
-
-    methods: str = "symbolic,numeric,autograd"
-    device: str = "auto"
-    dtype: str = "float64"
-    rtol: float | None = None
-    atol: float | None = None
-    timeout: float | None = 10.0
-    closed_forms: bool = False  # SymPy's matrix calculus costs far more than the rest of a row
+Defaults = dict[str, Any]  # Options keyword values: the batch command's options
 
 
 def run_row(job: tuple[Row, Defaults]) -> dict[str, Any]:
@@ -161,26 +157,41 @@ def _run(row: Row, defaults: Defaults) -> dict[str, Any]:
     from diffcli.core.api import compare_with
     from diffcli.core.options import Options
 
-    options = Options.from_raw(
-        command=command,
-        wrt=fields.get("wrt"),
-        order=int(fields.get("order") or 1),
-        layout=str(fields.get("layout") or "numerator"),
-        scheme=str(fields.get("scheme") or "central"),
-        methods=defaults.methods,
-        device=defaults.device,
-        dtype=defaults.dtype,
-        rtol=defaults.rtol,
-        atol=defaults.atol,
-        timeout=defaults.timeout,
-        closed_forms=defaults.closed_forms,
-    )
+    values = dict(defaults)
+    for name in ROW_OPTIONS:
+        if fields.get(name) not in (None, ""):
+            values[name] = _column(name, fields[name])
+    options = Options.from_raw(command=command, **values)
     at = fields["at"] if isinstance(fields["at"], (str, dict)) else str(fields["at"])
     comparison = compare_with(expression, at, options)
     record = {"row": row.number, **comparison.to_json()}
     if fields.get("expected") not in (None, ""):
         _check_expected(record, fields["expected"])
     return record
+
+
+def _column(name: str, value: Any) -> Any:
+    """A row's value for option `name`, read as the option's type (CSV gives text)."""
+    kind = DECLARED[name].kind
+    if kind is str:
+        return value
+    try:
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if kind is not bool:
+                return kind(text)
+            if text in TRUE + FALSE:
+                return text in TRUE
+        elif (
+            isinstance(value, bool) == (kind is bool)
+            and isinstance(value, (int, float))
+            and (kind is not int or value == int(value))
+        ):
+            return kind(value)
+    except ValueError:
+        pass
+    wanted = {int: "a whole number", float: "a number", bool: "true or false"}[kind]
+    raise DiffcliError(f"column {name}: expected {wanted}, got {value!r}")
 
 
 def _check_expected(record: dict[str, Any], expected: Any) -> None:
@@ -228,7 +239,7 @@ def _check_expected(record: dict[str, Any], expected: Any) -> None:
     if not matches:
         record["agree"] = False
         record["status"] = "disagree"
-        record["exit_code"] = 1
+        record["exit_code"] = int(ExitStatus.FAILED)
         record["notes"].extend(reasons)
 
 
@@ -236,7 +247,7 @@ def _error(row: Row, message: str) -> dict[str, Any]:
     return {
         "row": row.number,
         "status": "failed",
-        "exit_code": 2,
+        "exit_code": int(ExitStatus.BAD_INPUT),
         "agree": False,
         "error": message.splitlines()[0],
         "input": {k: v for k, v in row.fields.items() if isinstance(v, (str, int, float))},
@@ -318,12 +329,12 @@ class Summary:
     @property
     def exit_code(self) -> int:
         bad = self.counts.get("disagree", 0) + self.counts.get("failed", 0)
-        return 1 if bad else 0
+        return int(ExitStatus.FAILED if bad else ExitStatus.AGREE)
 
 
 def tally(summary: Summary, record: dict[str, Any], keep: int = 5) -> None:
     """Count one record into the summary (records stream past; none are kept)."""
-    status = _status(record)
+    status = status_of(record)
     summary.counts[status] = summary.counts.get(status, 0) + 1
     seconds = sum(m.get("seconds") or 0.0 for m in record.get("methods", {}).values())
     entry = (seconds, record["row"], record.get("expression", ""))
@@ -333,52 +344,8 @@ def tally(summary: Summary, record: dict[str, Any], keep: int = 5) -> None:
         summary.failures.append((record["row"], why[:120]))
 
 
-def _status(record: dict[str, Any]) -> str:
+def status_of(record: dict[str, Any]) -> str:
+    """A record's verdict; a check row's right or wrong counts as agree or disagree."""
     if record.get("command") == "check":
         return "agree" if record.get("correct") else "disagree"
     return str(record.get("status", "failed"))
-
-
-CSV_COLUMNS = (
-    "row",
-    "command",
-    "expression",
-    "status",
-    "exit_code",
-    "symbolic_rel_error",
-    "numeric_rel_error",
-    "autograd_rel_error",
-    "seconds",
-    "error",
-)
-
-
-def csv_line(record: dict[str, Any], header: bool = False) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if header:
-        writer.writerow(CSV_COLUMNS)
-    methods = record.get("methods", {})
-
-    def rel(name: str) -> str:
-        value = methods.get(name, {}).get("rel_error")
-        if value is None:
-            return ""
-        return value if isinstance(value, str) else f"{value:.3g}"
-
-    seconds = sum(m.get("seconds") or 0.0 for m in methods.values())
-    writer.writerow(
-        (
-            record["row"],
-            record.get("command", ""),
-            record.get("expression", ""),
-            _status(record),
-            record.get("exit_code", ""),
-            rel("symbolic"),
-            rel("numeric"),
-            rel("autograd"),
-            f"{seconds:.6f}",
-            record.get("error", ""),
-        )
-    )
-    return buffer.getvalue()

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from diffcli.core.deadline import TimedOut, deadline
-from diffcli.core.errors import OptionError
+from diffcli.core.errors import ExitStatus, OptionError
 from diffcli.core.options import Options
 from diffcli.core.problem import Problem, build_problem
 from diffcli.core.resources import release_freed_memory
@@ -151,7 +151,7 @@ class GridResult:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.agree else 1
+        return int(ExitStatus.AGREE if self.agree else ExitStatus.FAILED)
 
     def to_json(self) -> dict[str, Any]:
         from diffcli.render.numbers import jsonable

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from diffcli.core.errors import OptionError
+from diffcli.core.errors import ExitStatus, OptionError
 from diffcli.core.problem import Problem, build_problem
 from diffcli.lang.expr import infer_shapes, variables_of
 from diffcli.lang.parse import parse
@@ -38,7 +38,7 @@ class CheckResult:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.correct else 1
+        return int(ExitStatus.AGREE if self.correct else ExitStatus.FAILED)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -1,4 +1,5 @@
-"""The computational graph as a table: each node's operation, value and adjoint or tangent."""
+"""The computational graph: a table of each node's operation, value and adjoint or tangent,
+Graphviz DOT, Mermaid, or a JSON record."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from diffcli.render.numbers import array, jsonable
 from diffcli.render.table import heading
 
 if TYPE_CHECKING:
-    from diffcli.teaching.graph import Graph
+    from diffcli.teaching.graph import Graph, Node
 
 
 def graph_table(graph: Graph) -> Group:
@@ -86,3 +87,59 @@ def graph_record(graph: Graph) -> dict[str, Any]:
             ],
         }
     )
+
+
+def graph_views(graph: Graph, output_format: str) -> Any:
+    """The view `diffcli graph --format` names: text for dot, mermaid and json, else a table."""
+    import json
+
+    if output_format == "dot":
+        return to_dot(graph)
+    if output_format == "mermaid":
+        return to_mermaid(graph)
+    if output_format == "json":
+        return json.dumps(graph_record(graph), indent=2, allow_nan=False)
+    return graph_table(graph)
+
+
+def to_dot(graph: Graph) -> str:
+    """Graphviz text: one box per node with its value and adjoint (or tangent)."""
+    lines = ["digraph G {", "  rankdir=LR;", '  node [shape=record, fontname="monospace"];']
+    for node in graph.nodes:
+        numbers = f"value {array(node.value, 6)}" if node.value is not None else ""
+        extra = _derivative_text(graph, node, array)
+        label = f"{node.name}: {node.op} | {_escape(node.text)} | {numbers}{extra}"
+        lines.append(f'  {node.name} [label="{{{label}}}"];')
+    for node in graph.nodes:
+        for source in node.inputs:
+            lines.append(f"  {source} -> {node.name};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def to_mermaid(graph: Graph) -> str:
+    """Mermaid flowchart text for Markdown and slides."""
+    lines = ["flowchart LR"]
+    for node in graph.nodes:
+        numbers = f"<br/>value {array(node.value, 6)}" if node.value is not None else ""
+        extra = _derivative_text(graph, node, array, "<br/>")
+        text = node.text.replace('"', "'")
+        lines.append(f'  {node.name}["{node.name}: {text}{numbers}{extra}"]')
+    for node in graph.nodes:
+        for source in node.inputs:
+            lines.append(f"  {source} --> {node.name}")
+    return "\n".join(lines)
+
+
+def _derivative_text(graph: Graph, node: Node, array: Any, sep: str = " | ") -> str:
+    if graph.mode == "forward" and node.tangent is not None:
+        return f"{sep}tangent {array(node.tangent, 6)}"
+    if node.adjoint is not None:
+        return f"{sep}adjoint {array(node.adjoint, 6)}"
+    return ""
+
+
+def _escape(text: str) -> str:
+    for ch in '{}|<>"':
+        text = text.replace(ch, "\\" + ch)
+    return text

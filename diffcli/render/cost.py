@@ -1,0 +1,64 @@
+"""The views of `diffcli cost`: one table per study with fitted exponents, or a JSON record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from diffcli.render.numbers import duration, size
+from diffcli.teaching.cost import METHODS, CostStudy, Measurement, lesson
+
+
+def cost_record(studies: list[CostStudy]) -> dict[str, Any]:
+    """The JSON record: per study, each method's seconds, memory, status and exponent."""
+    records = [
+        {
+            "expression": item.expression,
+            "kind": item.kind,
+            "sizes": item.sizes,
+            "methods": {
+                name: {
+                    "seconds": [m.seconds for m in item.results[name]],
+                    "memory_bytes": [m.memory for m in item.results[name]],
+                    "status": [m.status for m in item.results[name]],
+                    "exponent": item.exponent(name),
+                }
+                for name in METHODS
+            },
+        }
+        for item in studies
+    ]
+    return {"command": "cost", "studies": records, "lesson": lesson(studies)}
+
+
+def cost_views(studies: list[CostStudy], budget: float) -> list[Any]:
+    """What the table format prints, in order: a table per study, the legend, the lesson."""
+    from rich.table import Table
+
+    views: list[Any] = []
+    for item in studies:
+        table = Table(
+            title=f"{item.kind} of {item.expression} (time / memory)", title_justify="left"
+        )
+        table.add_column("n", justify="right")
+        for name in METHODS:
+            table.add_column(name, justify="right")
+        for i, n in enumerate(item.sizes):
+            cells = [
+                f"{_time(item.results[m][i])} / {size(item.results[m][i].memory)}" for m in METHODS
+            ]
+            table.add_row(str(n), *cells)
+        exponents = [item.exponent(m) for m in METHODS]
+        table.add_row(
+            "time ~ n^", *("-" if k is None else f"{k:.2f}" for k in exponents), style="bold"
+        )
+        views.append(table)
+    views.append(
+        "memory: peak NumPy/Python allocations; reverse mode: bytes saved for backward. "
+        f"over budget: given up after {budget:g} s; not run: over budget at a smaller size"
+    )
+    views.extend(f"  • {line}" for line in lesson(studies))
+    return views
+
+
+def _time(measurement: Measurement) -> str:
+    return measurement.status if measurement.seconds is None else duration(measurement.seconds)
