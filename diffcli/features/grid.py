@@ -286,7 +286,7 @@ def run_grid_problem(
 def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | None) -> None:
     """The work of run_grid, a chunk at a time, into result (so that a timeout keeps what
     is done)."""
-    from diffcli.methods import symbolic
+    from diffcli.methods import numeric, symbolic
 
     problem, over, summaries = result.problem, result.over, result.methods
     derived = symbolic.derive(problem)
@@ -310,11 +310,12 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
             runners[name](np.array([over.lo, over.hi]))
         except Exception as failure:
             summaries[name].error = f"{type(failure).__name__}: {failure}".splitlines()[0]
-    _f_at(problem, over.name, np.array([over.lo, over.hi]))
+    f_along = numeric.f_along
+    f_along(problem, over.name, np.array([over.lo, over.hi]))
     result.reference_check = _check_reference(derivative, x_symbol, fixed, over)
     for first, xs in over.chunks():
         start = time.perf_counter()
-        f = np.broadcast_to(_f_at(problem, over.name, xs), xs.shape)
+        f = f_along(problem, over.name, xs)
         result.f_seconds += time.perf_counter() - start
         reference = symbolic.array_values(
             derivative, {**fixed, x_symbol: xs.astype(np.longdouble)}, np.longdouble
@@ -409,39 +410,9 @@ def _runners(
 
 
 def _numeric(problem: Problem, name: str, xs: np.ndarray, options: Options) -> np.ndarray:
-    from diffcli.methods.numeric import DTYPES, EPSILON, SCHEMES, _weighted
+    from diffcli.methods.numeric import along
 
-    dtype = DTYPES[options.dtype]
-    eps = EPSILON[dtype]
-    work = xs.astype(dtype)
-    if options.scheme == "complex-step":
-        h = 1e-20 * np.maximum(np.abs(xs), 1.0)
-        shifted = work.astype(np.complex128 if dtype is np.float64 else np.complex64) + 1j * h
-        return (_f_at(problem, name, shifted).imag / h).astype(np.float64)
-    scheme = SCHEMES[options.scheme]
-    offsets, weights = _weighted(scheme, 1)
-    h = (
-        options.step
-        if options.step
-        else eps ** (1 / (scheme.accuracy + 1)) * np.maximum(np.abs(xs), 1.0)
-    )
-    h = ((work + h.astype(dtype)) - work).astype(np.float64) if np.ndim(h) else h
-    total = np.zeros_like(xs)
-    for offset, weight in zip(offsets, weights):
-        shifted = (work + (offset * h).astype(dtype)).astype(dtype)
-        total += weight * _f_at(problem, name, shifted).astype(np.float64)
-    return total / h
-
-
-def _f_at(problem: Problem, name: str, xs: np.ndarray) -> np.ndarray:
-    """f with the grid variable set to xs (float or complex), the others at the point."""
-    from diffcli.methods.numeric import evaluate_at, leaves
-
-    dtype = np.float64 if xs.dtype in (np.float64, np.complex128) else np.float32
-    values = leaves(problem, dtype)
-    values[name] = xs
-    with np.errstate(all="ignore"):
-        return evaluate_at(problem, values, dtype)
+    return along(problem, name, xs, options.scheme, options.dtype, options.step, options.max_memory)
 
 
 def _autograd(problem: Problem, name: str, options: Options) -> Any:
