@@ -1,4 +1,5 @@
-"""The JSON record of a comparison, exactly as CONTRACT.md describes it."""
+"""The JSON record of a comparison, as CONTRACT.md describes it and the JSON Schema shipped
+in the package (schema/comparison.schema.json, `schema()`) defines it."""
 
 from __future__ import annotations
 
@@ -111,3 +112,10 @@ def _method(result: MethodResult, value: Any) -> dict[str, Any]:
 def dumps(comparison: Comparison, indent: int | None = 2) -> str:
     """Strict JSON text: NaN and Infinity never appear as bare tokens."""
     return json.dumps(to_record(comparison), indent=indent, allow_nan=False)
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of a comparison record and of a batch line."""
+    from importlib.resources import files
+
+    return json.loads(files("diffcli").joinpath("schema/comparison.schema.json").read_text())
