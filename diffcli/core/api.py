@@ -12,7 +12,7 @@ from diffcli.core.comparison import Comparison, run
 from diffcli.core.deadline import Budget, TimedOut, deadline
 from diffcli.core.isolate import GRACE, run_isolated
 from diffcli.core.options import Options
-from diffcli.core.problem import build_problem, build_python_problem
+from diffcli.core.problem import build_problem
 from diffcli.core.pyfunc import RanElsewhere, UserCodeError
 from diffcli.methods import load_engines
 
@@ -81,11 +81,13 @@ def compare_python(spec: str, at: str | Mapping[str, Any], options: Options) -> 
 
 
 def _compare_python_here(spec: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
+    from diffcli.methods.autograd import python_problem
+
     budget = Budget(options.timeout)
     try:
         # loading and one call, then f at the point, the two methods and the reference
         with deadline(budget.share(5)):
-            problem = build_python_problem(spec, at, options.wrt, options.order, options.command)
+            problem = python_problem(spec, at, options.wrt, options.order, options.command)
     except TimedOut:
         raise UserCodeError(
             f"--python {spec}: running the file and calling the function once did not finish "

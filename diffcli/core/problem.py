@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from diffcli.core.errors import OptionError, PointError
@@ -98,27 +98,29 @@ def _check_command(command: str, shape: tuple[int, ...]) -> None:
         )
 
 
-def build_python_problem(
+def python_problem_unshaped(
     spec: str,
     at: str | Mapping[str, Any],
     wrt: Sequence[str] | None = None,
     order: int = 1,
     command: str = "grad",
 ) -> Problem:
-    """The Problem for --python FILE:FUNC; its output shape comes from one call at the point."""
+    """The Problem for --python FILE:FUNC (this loads FILE), before its output shape is
+    known: that takes a call of the function, which is torch's (methods/autograd.py's
+    python_problem makes the call and gives the shape to `shaped`)."""
     from diffcli.core.pyfunc import load
-    from diffcli.methods.autograd import output_shape
 
     function, variables = load(spec)
     point = parse_point(at, variables) if isinstance(at, str) else point_from_mapping(at)
     _check_point(point, variables, at)
     chosen = _resolve_wrt(wrt, variables)
-    problem = Problem(spec, None, point, tuple(variables), tuple(chosen), order, command, function)
-    shape = output_shape(problem)
-    _check_command(command, shape)
-    return Problem(
-        spec, None, point, tuple(variables), tuple(chosen), order, command, function, shape
-    )
+    return Problem(spec, None, point, tuple(variables), tuple(chosen), order, command, function)
+
+
+def shaped(problem: Problem, shape: Shape) -> Problem:
+    """The --python problem with its function's output shape, checked against the command."""
+    _check_command(problem.command, shape)
+    return replace(problem, function_shape=shape)
 
 
 def _check_point(point: Point, variables: list[str], at: str | Mapping[str, Any]) -> None:

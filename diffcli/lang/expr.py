@@ -7,12 +7,10 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from diffcli.core.errors import ShapeError
+from diffcli.lang.types import Shape, Span
 
 if TYPE_CHECKING:
     from diffcli.lang.ops import Op
-
-Shape = tuple[int, ...]
-Span = tuple[int, int]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from diffcli.lang.expr import Shape
+from diffcli.lang.types import Shape
 
 Form = Callable[..., object]
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from diffcli.core.errors import PointError
-from diffcli.lang.expr import Shape
+from diffcli.lang.types import Shape
 
 MAX_ELEMENTS = 100_000
 _GENERATORS = ("arange", "ones", "zeros", "linspace")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import torch.autograd.forward_ad as fwAD
 
 from diffcli.core.deadline import shielded
 from diffcli.core.errors import DeviceError
-from diffcli.core.problem import Problem
+from diffcli.core.problem import Problem, python_problem_unshaped, shaped
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
 from diffcli.methods import HESSIAN, Outcome
@@ -303,3 +303,15 @@ def _higher_order(output: torch.Tensor, x: torch.Tensor, order: int) -> np.ndarr
 
 def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().to("cpu", torch.float64).numpy()
+
+
+def python_problem(
+    spec: str,
+    at: str | Mapping[str, Any],
+    wrt: Sequence[str] | None = None,
+    order: int = 1,
+    command: str = "grad",
+) -> Problem:
+    """The Problem for --python FILE:FUNC; its output shape comes from one call at the point."""
+    problem = python_problem_unshaped(spec, at, wrt, order, command)
+    return shaped(problem, output_shape(problem))

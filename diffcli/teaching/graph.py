@@ -188,13 +188,13 @@ def trace_python_isolated(
 def _trace_python_here(
     spec: str, at: str, wrt: tuple[str, ...], mode: str, timeout: float | None
 ) -> Graph:
-    from diffcli.core.problem import build_python_problem
     from diffcli.core.pyfunc import RanElsewhere
+    from diffcli.methods.autograd import python_problem
 
     budget = Budget(timeout)
     try:
         with deadline(budget.share(2)):
-            problem = build_python_problem(spec, at, wrt)
+            problem = python_problem(spec, at, wrt)
         with deadline(budget.left()):
             graph = trace_python(problem, mode)
     except TimedOut:
