@@ -66,3 +66,20 @@ def test_cli_values_plot_json(cli, tmp_path):
     record = json.loads(cli("grad", "x**2", "--over", "x=0:1:11", "--format", "json").stdout)
     assert record["agree"] is True and set(record["methods"]) == {"symbolic", "numeric", "autograd"}
     assert cli("grad", "x**2", "--at", "1", "--plot", str(plot)).exit_code == 2
+
+
+@pytest.mark.parametrize("scheme", ["central", "five-point", "richardson", "complex-step"])
+def test_a_grid_uses_the_point_engine(scheme):
+    """along() is the engine grad uses: settled, each grid point's value is the one
+    differentiate() gives at that point, to the bit; unsettled, a stencil at its first step."""
+    from diffcli.core.problem import build_problem
+    from diffcli.methods import numeric
+
+    xs = np.array([-2.5, -0.3, 0.0, 1.0, 2.75])
+    grid = build_problem(EXPRESSION, "x=0")
+    settled = numeric.along(grid, "x", xs, scheme, settle=True)
+    quick = numeric.along(grid, "x", xs, scheme)
+    for x, value, fast in zip(xs, settled, quick):
+        at_point = numeric.differentiate(build_problem(EXPRESSION, f"x={float(x)!r}"), scheme)
+        assert value == at_point.value["x"], (x, scheme)
+        assert fast == pytest.approx(value, rel=1e-8, abs=1e-9)

@@ -21,10 +21,12 @@ from diffcli.methods.numeric.stencils import (
     SCHEMES,
     Scheme,
     complex_step,
+    first_step,
     settled,
     shrinking,
     stencil_at,
     stencil_estimate,
+    weighted,
 )
 
 
@@ -59,11 +61,26 @@ def along(
     dtype_name: str = "float64",
     step: float | None = None,
     memory_mib: float = DEFAULT_MEMORY_MIB,
+    settle: bool = False,
 ) -> np.ndarray:
     """df/d`name` at each of the points xs of a grid (float64, shaped as xs), by the same
-    stencils, steps and extrapolation as a derivative at one point."""
+    stencils, steps and extrapolation as a derivative at one point.
+
+    A grid wants values at many points about as fast as f itself, so by default a stencil is
+    taken once, at its first step; `settle` takes it as at a point (the step balanced per
+    point, at twice the evaluations or more). Richardson and the complex step are the same
+    either way."""
     sampler = AlongSampler(problem, name, xs, DTYPES[dtype_name], memory_mib)
-    table = _derive(sampler, scheme_name, step)[0]
+    if settle or scheme_name in ("richardson", "complex-step"):
+        table = _derive(sampler, scheme_name, step)[0]
+    else:
+        k = problem.order
+        scheme = _scheme(scheme_name)
+        offsets, weights = weighted(scheme, k)
+        h = first_step(sampler, scheme, k, step)
+        with np.errstate(all="ignore"):
+            values = sampler.single(offsets[:, None] * h).reshape(offsets.size, -1)
+            table = sum(w * v.astype(np.float64) for w, v in zip(weights, values)) / h**k
     return np.asarray(table, dtype=np.float64).reshape(np.shape(xs))
 
 

@@ -221,6 +221,15 @@ def shrinking(near: np.ndarray, far: np.ndarray, p: int, roundoff: np.ndarray) -
     return power_law | (np.abs(near) <= 4 * roundoff)
 
 
+def first_step(sampler: Sampler, scheme: Scheme, k: int, step: float | None) -> np.ndarray:
+    """The step a stencil starts from, made exact: the user's, or eps^(1/(p+K)) max(1, |x|),
+    where truncation (~ h^p) and round-off (~ eps / h^K) are about equal for a function
+    whose derivatives are of the size of its values."""
+    if step is None:
+        return exact_steps(sampler, sampler.eps ** (1.0 / (scheme.accuracy + k)) * sampler.scale)
+    return exact_steps(sampler, step)
+
+
 def settled(
     sampler: Sampler, scheme: Scheme, k: int, step: float | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -232,10 +241,7 @@ def settled(
     0); D is always at the final step."""
     offsets, weights = weighted(scheme, k)
     eps = sampler.eps
-    if step is None:
-        h = exact_steps(sampler, eps ** (1.0 / (scheme.accuracy + k)) * sampler.scale)
-    else:
-        h = exact_steps(sampler, step)
+    h = first_step(sampler, scheme, k, step)
     p = scheme.accuracy
     for moves in range(STEP_MOVES + 1):
         ladder = evaluate_ladder(sampler, offsets, np.stack([h, 2 * h]), k)
