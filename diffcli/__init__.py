@@ -16,14 +16,14 @@ __all__ = ["Comparison", "DiffcliError", "Options", "__version__", "compare", "p
 
 if TYPE_CHECKING:
     from diffcli.core.api import compare
-    from diffcli.core.comparison import Comparison
     from diffcli.core.errors import DiffcliError
     from diffcli.core.options import Options
+    from diffcli.core.results import Comparison
     from diffcli.lang.parse import parse
 
 _WHERE = {
     "compare": "diffcli.core.api",
-    "Comparison": "diffcli.core.comparison",
+    "Comparison": "diffcli.core.results",
     "DiffcliError": "diffcli.core.errors",
     "Options": "diffcli.core.options",
     "parse": "diffcli.lang.parse",

@@ -8,12 +8,13 @@ from dataclasses import fields, replace
 from functools import partial
 from typing import Any
 
-from diffcli.core.comparison import Comparison, run
+from diffcli.core.comparison import run
 from diffcli.core.deadline import Budget, TimedOut, deadline
 from diffcli.core.isolate import GRACE, run_isolated
 from diffcli.core.options import Options
 from diffcli.core.problem import build_problem
 from diffcli.core.pyfunc import RanElsewhere, UserCodeError
+from diffcli.core.results import Comparison
 from diffcli.methods import load_engines
 
 

@@ -357,7 +357,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
 
 def _verdicts(result: GridResult, options: Options) -> None:
     """Each method's tolerance and whether it held over the points done; notes."""
-    from diffcli.core.comparison import default_tolerance
+    from diffcli.core.verdict import default_tolerance
 
     for summary in result.methods.values():
         if summary.error is None and summary.points:

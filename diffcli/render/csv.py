@@ -12,7 +12,7 @@ from diffcli.methods import HESSIAN
 from diffcli.render.numbers import number
 
 if TYPE_CHECKING:
-    from diffcli.core.comparison import Comparison
+    from diffcli.core.results import Comparison
 
 COLUMNS = (
     "expression",

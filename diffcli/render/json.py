@@ -13,7 +13,7 @@ from diffcli.methods import HESSIAN
 from diffcli.render.numbers import jsonable
 
 if TYPE_CHECKING:
-    from diffcli.core.comparison import Comparison, Kink, MethodResult
+    from diffcli.core.results import Comparison, Kink, MethodResult
 
 
 def to_record(comparison: Comparison) -> dict[str, Any]:

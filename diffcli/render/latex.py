@@ -10,7 +10,7 @@ from diffcli.methods import HESSIAN
 from diffcli.render.numbers import number, short
 
 if TYPE_CHECKING:
-    from diffcli.core.comparison import Comparison
+    from diffcli.core.results import Comparison
 
 
 def to_latex(comparison: Comparison) -> str:

@@ -19,7 +19,7 @@ from diffcli.methods import HESSIAN
 from diffcli.render.numbers import array, duration, number, short
 
 if TYPE_CHECKING:
-    from diffcli.core.comparison import Comparison, MethodResult
+    from diffcli.core.results import Comparison, MethodResult
 
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _MARK = {"agree": ("✓", "green"), "disagree": ("✗", "red"), "not differentiable": ("⚠", "yellow")}
