@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from diffcli.core.problem import build_problem
+from diffcli.methods.autograd.graph import structure, trace
 from diffcli.render.graph import to_dot, to_mermaid
-from diffcli.teaching.graph import structure, trace
 
 
 def test_shared_subexpressions_are_one_node():
@@ -75,7 +75,7 @@ def test_python_function_graph_is_the_path_that_ran(cli):
     from pathlib import Path
 
     from diffcli.methods.autograd import python_problem
-    from diffcli.teaching.graph import trace_python
+    from diffcli.methods.autograd.graph import trace_python
 
     spec = f"{Path(__file__).parent.parent / 'examples' / 'control_flow.py'}:f"
     graph = trace_python(python_problem(spec, "a=0.7"))

@@ -216,8 +216,8 @@ def stepsize(expression: str, **raw: Any) -> None:
 def graph(expression: str | None, **raw: Any) -> None:
     """The computational graph with forward values and torch's adjoints (or tangents)."""
     from diffcli.core.problem import build_problem
+    from diffcli.methods.autograd.graph import trace, trace_python_isolated
     from diffcli.render.graph import graph_views
-    from diffcli.teaching.graph import trace, trace_python_isolated
 
     wrt = Options.from_raw(wrt=raw["wrt"]).wrt
     check_timeout(raw["timeout"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from dataclasses import fields, replace
+from dataclasses import fields
 from functools import partial
 from typing import Any
 
@@ -13,7 +13,7 @@ from diffcli.core.deadline import Budget, TimedOut, deadline
 from diffcli.core.isolate import GRACE, run_isolated
 from diffcli.core.options import Options
 from diffcli.core.problem import build_problem
-from diffcli.core.pyfunc import RanElsewhere, UserCodeError
+from diffcli.core.pyfunc import UserCodeError
 from diffcli.core.results import Comparison
 from diffcli.methods import load_engines
 
@@ -96,5 +96,5 @@ def _compare_python_here(spec: str, at: str | Mapping[str, Any], options: Option
         ) from None
     comparison = run(problem, options, budget)
     # the user's function stays in the child; what comes back says where it came from
-    comparison.problem = replace(problem, function=RanElsewhere(spec))
+    comparison.problem = problem.sent_back()
     return comparison

@@ -23,7 +23,9 @@ class Problem:
     """A parsed, shape-checked expression with its point and what to differentiate by.
 
     With --python, `function` is the user's Python function instead: `expr` is None, and
-    only finite differences and autograd apply.
+    only finite differences and autograd apply. It is wrapped once, where torch is
+    (methods/autograd.py), into `rows`: f at each row of a batch of NumPy points, which
+    finite differences call, so that no engine calls another.
     """
 
     text: str
@@ -35,6 +37,7 @@ class Problem:
     command: str = "grad"
     function: Callable[..., Any] | None = None
     function_shape: Shape = ()
+    rows: Callable[[dict[str, Any]], Any] | None = None
 
     @property
     def output_shape(self) -> Shape:
@@ -50,6 +53,13 @@ class Problem:
     def shapes(self) -> tuple[tuple[str, Shape], ...]:
         """Every variable's name and shape: what derivations depend on, besides the tree."""
         return tuple((name, value.shape) for name, value in self.point.items())
+
+    def sent_back(self) -> Problem:
+        """This --python problem as a child process sends it back (core/isolate.py): the
+        user's function stays in the child, and a placeholder says where it ran."""
+        from diffcli.core.pyfunc import RanElsewhere
+
+        return replace(self, function=RanElsewhere(self.text), rows=None)
 
     def flat_variables(self) -> list[str]:
         """Names of the scalar entries of the wrt variables, in order: x[0], x[1], y."""
@@ -117,10 +127,11 @@ def python_problem_unshaped(
     return Problem(spec, None, point, tuple(variables), tuple(chosen), order, command, function)
 
 
-def shaped(problem: Problem, shape: Shape) -> Problem:
-    """The --python problem with its function's output shape, checked against the command."""
+def shaped(problem: Problem, shape: Shape, rows: Callable[[dict[str, Any]], Any]) -> Problem:
+    """The --python problem with its function's output shape (checked against the command)
+    and its NumPy form `rows`."""
     _check_command(problem.command, shape)
-    return replace(problem, function_shape=shape)
+    return replace(problem, function_shape=shape, rows=rows)
 
 
 def _check_point(point: Point, variables: list[str], at: str | Mapping[str, Any]) -> None:

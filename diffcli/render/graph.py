@@ -14,7 +14,7 @@ from diffcli.render.numbers import array, jsonable
 from diffcli.render.table import heading
 
 if TYPE_CHECKING:
-    from diffcli.teaching.graph import Graph, Node
+    from diffcli.methods.autograd.graph import Graph, Node
 
 
 def graph_table(graph: Graph) -> Group:

@@ -1,1 +1,2 @@
-"""The teaching commands: graphs, step-by-step rules, costs, checks of an answer, demos."""
+"""The teaching commands: step-by-step rules, costs, checks of an answer, demos (the
+computational graph is torch's own: methods/autograd/graph.py)."""

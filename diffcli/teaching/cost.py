@@ -170,16 +170,8 @@ def _measure(run: Callable[[], object], budget: float) -> Measurement:
 
 def _reverse(autograd: object, problem: Problem, budget: float) -> Measurement:
     """Reverse mode's time, and the bytes it saved for the backward pass (its memory cost)."""
-    import torch
-
-    saved = [0]
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        saved[0] += tensor.numel() * tensor.element_size()
-        return tensor
-
     try:
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), deadline(budget):
+        with autograd.saved_for_backward() as saved, deadline(budget):  # type: ignore[attr-defined]
             start = time.perf_counter()
             autograd.differentiate(problem, "cpu", "float64", "reverse")  # type: ignore[attr-defined]
             seconds = time.perf_counter() - start

@@ -154,8 +154,6 @@ def value_at_point(problem: Problem, dtype: type = np.float64) -> np.ndarray:
 
 def evaluate_at(problem: Problem, values: dict[str, np.ndarray], dtype: type) -> np.ndarray:
     """f at a batch of points (axis 0 of every value): the tree, or the --python function."""
-    if problem.function is not None:
-        from diffcli.methods.autograd import call_rows
-
-        return call_rows(problem, values)
+    if problem.rows is not None:
+        return problem.rows(values)
     return np.asarray(evaluate(problem.expr, values, NumpyBackend(dtype)))

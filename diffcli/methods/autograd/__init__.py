@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -161,9 +162,9 @@ def grid_gradient(
     return _to_numpy(torch.func.vmap(torch.func.grad(scalar))(points))
 
 
-def call_rows(problem: Problem, values: dict[str, np.ndarray]) -> np.ndarray:
-    """The --python function at each row of a batch (a Python loop: control flow may differ
-    from row to row), for finite differences."""
+def call_rows(function: Callable[..., Any], values: dict[str, np.ndarray]) -> np.ndarray:
+    """The --python function at each row of a batch of NumPy points (a Python loop: control
+    flow may differ from row to row): its NumPy form, for finite differences."""
     rows = max(v.shape[0] for v in values.values())
     outputs = []
     for r in range(rows):
@@ -173,7 +174,7 @@ def call_rows(problem: Problem, values: dict[str, np.ndarray]) -> np.ndarray:
         }
         dtype = next(iter(bound.values())).dtype
         with torch.no_grad():
-            value = problem.function(**bound)
+            value = function(**bound)
             # a Python float the function returns stays in the working precision, not
             # torch's default float32
             outputs.append(_as_tensor(value, dtype).detach().numpy())
@@ -314,4 +315,18 @@ def python_problem(
 ) -> Problem:
     """The Problem for --python FILE:FUNC; its output shape comes from one call at the point."""
     problem = python_problem_unshaped(spec, at, wrt, order, command)
-    return shaped(problem, output_shape(problem))
+    return shaped(problem, output_shape(problem), partial(call_rows, problem.function))
+
+
+@contextmanager
+def saved_for_backward() -> Iterator[list[int]]:
+    """Count the bytes autograd saves for the backward pass while the block runs (reverse
+    mode's memory cost): the list's one number grows as tensors are saved."""
+    saved = [0]
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        saved[0] += tensor.numel() * tensor.element_size()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        yield saved

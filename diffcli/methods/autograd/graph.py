@@ -8,7 +8,7 @@ tangents ∂node/∂x are torch's forward-mode AD (dual numbers): no second auto
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -188,7 +188,6 @@ def trace_python_isolated(
 def _trace_python_here(
     spec: str, at: str, wrt: tuple[str, ...], mode: str, timeout: float | None
 ) -> Graph:
-    from diffcli.core.pyfunc import RanElsewhere
     from diffcli.methods.autograd import python_problem
 
     budget = Budget(timeout)
@@ -199,7 +198,7 @@ def _trace_python_here(
             graph = trace_python(problem, mode)
     except TimedOut:
         raise Stuck(f"--python {spec} did not finish within --timeout {timeout:g} s") from None
-    graph.problem = replace(problem, function=RanElsewhere(spec))
+    graph.problem = problem.sent_back()
     return graph
 
 
