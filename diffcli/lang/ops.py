@@ -2,16 +2,22 @@
 
 Each row gives the operation's name, how many arguments it takes, its shape rule, and its
 NumPy, torch and SymPy forms. A form is a function `(kit, *args)`: `kit` is the engine's
-namespace (the batched NumPy kit of `methods/numeric.py`, the torch module, or the SymPy
-array kit of `methods/symbolic.py`), so this module imports no engine. `analytic` says
-whether the NumPy form is complex-analytic, as the complex-step method needs. `matrix` is
-the optional MatrixSymbol form used to show closed-form matrix calculus.
+namespace (the batched NumPy kit of `methods/numeric/kit.py`, the torch module, or the SymPy
+array kit of `methods/symbolic.py`), so this module imports no engine. The NumPy form is
+batched: axis 0 of every value is a point, and the kit's `sample_axes(a)` names the others
+(binary ufuncs line the two batches up themselves). `analytic` says whether the NumPy form
+is complex-analytic, as the complex-step method needs; `rounding` how the NumPy form
+rounds (finite differences' noise model); `kink` where it is not differentiable. `matrix`
+is the optional MatrixSymbol form used to show closed-form matrix calculus. Adding an
+operation is adding a row (and its tests); the constants are rows of CONSTANTS.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from diffcli.lang.types import Shape
 
@@ -33,10 +39,29 @@ class Op:
     kink: str | None = None
     infix: str | None = None
     precedence: int = 100
+    # how the NumPy form rounds: "result" for one libm call that rounds only its result
+    # (sin, exp: its argument x + h stays exact); "arithmetic" for +, -, *, / and sum,
+    # whose rounding is relative to a result; None for anything else (sigmoid and softplus
+    # go through logaddexp, which rounds a value of size |x|)
+    rounding: str | None = None
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
 
+
+@dataclass(frozen=True)
+class Constant:
+    """A named constant of the language: its float64 value and its exact SymPy form."""
+
+    name: str
+    value: float
+    sympy: Form
+
+
+CONSTANTS: dict[str, Constant] = {
+    "pi": Constant("pi", math.pi, lambda m: m.pi),
+    "e": Constant("e", math.e, lambda m: m.E),
+}
 
 KINKS = {
     "zero": "its argument is 0",
@@ -105,7 +130,7 @@ def reversed_shape(shapes: Sequence[Shape]) -> Shape:
 
 
 def _elementwise(name: str, *, kink: str | None = None, analytic: bool = True) -> Op:
-    """A unary elementwise function that every engine names alike."""
+    """A unary elementwise function that every engine names alike, one libm call in NumPy."""
     return Op(
         name,
         1,
@@ -115,6 +140,7 @@ def _elementwise(name: str, *, kink: str | None = None, analytic: bool = True) -
         sympy=lambda m, a: getattr(m, name)(a),
         kink=kink,
         analytic=analytic,
+        rounding="result",
     )
 
 
@@ -132,11 +158,48 @@ def _infix(
         matrix=matrix,
         infix=symbol,
         precedence=precedence,
+        rounding="arithmetic" if name != "pow" else None,
     )
 
 
 def _torch_transpose(m: object, a: object) -> object:
     return a.permute(*reversed(range(a.ndim)))  # type: ignore[attr-defined]
+
+
+def _numpy_matmul(m: Any, a: Any, b: Any) -> Any:
+    """a @ b per point: a vector is a row on the left and a column on the right."""
+    vector_a, vector_b = a.ndim == 2, b.ndim == 2
+    product = (a[:, None, :] if vector_a else a) @ (b[:, :, None] if vector_b else b)
+    if vector_b:
+        product = product[..., 0]
+    if vector_a:
+        product = product[:, 0]
+    return product
+
+
+def _numpy_logsumexp(m: Any, a: Any) -> Any:
+    """log sum exp per point, shifted by the largest entry so that exp cannot overflow."""
+    axes = m.sample_axes(a)
+    top = a.real.max(axis=axes, keepdims=True)
+    return (top + m.log(m.exp(a - top).sum(axis=axes, keepdims=True))).reshape(a.shape[0])
+
+
+def _numpy_softmax(m: Any, a: Any) -> Any:
+    shifted = m.exp(a - a.real.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _numpy_sigmoid(m: Any, a: Any) -> Any:
+    """exp(-log(1 + e^-a)), stable for large |a|; complex-analytic for the complex step."""
+    return 1 / (1 + m.exp(-a)) if m.iscomplexobj(a) else m.exp(-m.logaddexp(0, -a))
+
+
+def _numpy_softplus(m: Any, a: Any) -> Any:
+    return m.log1p(m.exp(a)) if m.iscomplexobj(a) else m.logaddexp(0, a)
+
+
+def _numpy_erf(m: Any, a: Any) -> Any:
+    return m.vectorize(math.erf, otypes=[a.dtype])(a)
 
 
 OPS: tuple[Op, ...] = (
@@ -149,7 +212,7 @@ OPS: tuple[Op, ...] = (
         "matmul",
         2,
         matmul_shape,
-        numpy=lambda m, a, b: m.matmul(a, b),
+        numpy=_numpy_matmul,
         torch=lambda m, a, b: a @ b,
         sympy=lambda m, a, b: m.matmul(a, b),
         matrix=lambda m, a, b: m.matmul(a, b),
@@ -166,6 +229,7 @@ OPS: tuple[Op, ...] = (
         matrix=lambda m, a: m.neg(a),
         infix="-",
         precedence=30,
+        rounding="arithmetic",
     ),
     *(
         _elementwise(name)
@@ -196,6 +260,7 @@ OPS: tuple[Op, ...] = (
         1,
         same_shape,
         numpy=lambda m, a: m.expm1(a),
+        rounding="result",
         torch=lambda m, a: m.expm1(a),
         sympy=lambda m, a: m.exp(a) - 1,
     ),
@@ -204,6 +269,7 @@ OPS: tuple[Op, ...] = (
         1,
         same_shape,
         numpy=lambda m, a: m.log1p(a),
+        rounding="result",
         torch=lambda m, a: m.log1p(a),
         sympy=lambda m, a: m.log(1 + a),
     ),
@@ -212,6 +278,7 @@ OPS: tuple[Op, ...] = (
         1,
         same_shape,
         numpy=lambda m, a: m.log2(a),
+        rounding="result",
         torch=lambda m, a: m.log2(a),
         sympy=lambda m, a: m.log(a) / m.log(2),
     ),
@@ -220,6 +287,7 @@ OPS: tuple[Op, ...] = (
         1,
         same_shape,
         numpy=lambda m, a: m.log10(a),
+        rounding="result",
         torch=lambda m, a: m.log10(a),
         sympy=lambda m, a: m.log(a) / m.log(10),
     ),
@@ -227,16 +295,17 @@ OPS: tuple[Op, ...] = (
         "erf",
         1,
         same_shape,
-        numpy=lambda m, a: m.erf(a),
+        numpy=_numpy_erf,
         torch=lambda m, a: m.erf(a),
         sympy=lambda m, a: m.erf(a),
         analytic=False,
+        rounding="result",
     ),
     Op(
         "sigmoid",
         1,
         same_shape,
-        numpy=lambda m, a: m.sigmoid(a),
+        numpy=_numpy_sigmoid,
         torch=lambda m, a: m.sigmoid(a),
         sympy=lambda m, a: 1 / (1 + m.exp(-a)),
     ),
@@ -249,12 +318,13 @@ OPS: tuple[Op, ...] = (
         sympy=lambda m, a: m.Max(0, a),
         kink="zero",
         analytic=False,
+        rounding="result",
     ),
     Op(
         "softplus",
         1,
         same_shape,
-        numpy=lambda m, a: m.softplus(a),
+        numpy=_numpy_softplus,
         torch=lambda m, a: m.nn.functional.softplus(a),
         sympy=lambda m, a: m.log(1 + m.exp(a)),
     ),
@@ -310,16 +380,17 @@ OPS: tuple[Op, ...] = (
         "sum",
         1,
         reduce_array,
-        numpy=lambda m, a: m.sum(a),
+        numpy=lambda m, a: a.sum(axis=m.sample_axes(a)),
         torch=lambda m, a: m.sum(a),
         sympy=lambda m, a: m.sum(a),
         matrix=lambda m, a: m.sum(a),
+        rounding="arithmetic",
     ),
     Op(
         "mean",
         1,
         reduce_array,
-        numpy=lambda m, a: m.mean(a),
+        numpy=lambda m, a: a.mean(axis=m.sample_axes(a)),
         torch=lambda m, a: m.mean(a),
         sympy=lambda m, a: m.sum(a) / m.size(a),
     ),
@@ -327,7 +398,7 @@ OPS: tuple[Op, ...] = (
         "prod",
         1,
         reduce_array,
-        numpy=lambda m, a: m.prod(a),
+        numpy=lambda m, a: a.prod(axis=m.sample_axes(a)),
         torch=lambda m, a: m.prod(a),
         sympy=lambda m, a: m.prod(a),
     ),
@@ -335,7 +406,7 @@ OPS: tuple[Op, ...] = (
         "dot",
         2,
         matmul_shape,
-        numpy=lambda m, a, b: m.matmul(a, b),
+        numpy=_numpy_matmul,
         torch=lambda m, a, b: a @ b,
         sympy=lambda m, a, b: m.matmul(a, b),
         matrix=lambda m, a, b: m.matmul(a, b),
@@ -344,7 +415,7 @@ OPS: tuple[Op, ...] = (
         "norm",
         1,
         to_scalar,
-        numpy=lambda m, a: m.sqrt(m.sum(a * a)),
+        numpy=lambda m, a: m.sqrt((a * a).sum(axis=m.sample_axes(a))),
         torch=lambda m, a: m.linalg.vector_norm(a),
         sympy=lambda m, a: m.sqrt(m.sum(a**2)),
         matrix=lambda m, a: m.norm(a),
@@ -354,7 +425,7 @@ OPS: tuple[Op, ...] = (
         "norm1",
         1,
         to_scalar,
-        numpy=lambda m, a: m.sum(m.abs(a)),
+        numpy=lambda m, a: m.abs(a).sum(axis=m.sample_axes(a)),
         torch=lambda m, a: m.linalg.vector_norm(a, 1),
         sympy=lambda m, a: m.sum(m.abs(a)),
         kink="any_zero",
@@ -364,7 +435,7 @@ OPS: tuple[Op, ...] = (
         "logsumexp",
         1,
         reduce_array,
-        numpy=lambda m, a: m.logsumexp(a),
+        numpy=_numpy_logsumexp,
         torch=lambda m, a: m.logsumexp(a.reshape(-1), 0),
         sympy=lambda m, a: m.log(m.sum(m.exp(a))),
     ),
@@ -372,7 +443,7 @@ OPS: tuple[Op, ...] = (
         "softmax",
         1,
         vector_shape,
-        numpy=lambda m, a: m.softmax(a),
+        numpy=_numpy_softmax,
         torch=lambda m, a: m.softmax(a, 0),
         sympy=lambda m, a: m.exp(a) / m.sum(m.exp(a)),
     ),
@@ -380,7 +451,7 @@ OPS: tuple[Op, ...] = (
         "trace",
         1,
         square_to_scalar,
-        numpy=lambda m, a: m.trace(a),
+        numpy=lambda m, a: m.trace(a, axis1=1, axis2=2),
         torch=lambda m, a: m.trace(a),
         sympy=lambda m, a: m.trace(a),
         matrix=lambda m, a: m.trace(a),
@@ -398,7 +469,7 @@ OPS: tuple[Op, ...] = (
         "transpose",
         1,
         reversed_shape,
-        numpy=lambda m, a: m.transpose(a),
+        numpy=lambda m, a: a.transpose((0, *reversed(range(1, a.ndim)))),
         torch=_torch_transpose,
         sympy=lambda m, a: m.transpose(a),
         matrix=lambda m, a: m.transpose(a),
@@ -431,4 +502,3 @@ CALLABLE: dict[tuple[str, int], Op] = {
 
 NORM_BY_ORDER: dict[int, Op] = {1: BY_NAME["norm1"], 2: BY_NAME["norm"]}
 FUNCTION_NAMES: frozenset[str] = frozenset(name for name, _ in CALLABLE)
-CONSTANTS: frozenset[str] = frozenset({"pi", "e"})

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from diffcli.core.errors import PointError
+from diffcli.lang.ops import CONSTANTS
 from diffcli.lang.types import Shape
 
 MAX_ELEMENTS = 100_000
@@ -175,7 +176,7 @@ class _ValueReader:
             if not math.isfinite(float(inner.value)):
                 raise self.fail(f"{literal} is too large for float64", node)
             return sign * value
-        if isinstance(inner, ast.Name) and inner.id in ("pi", "e"):
+        if isinstance(inner, ast.Name) and inner.id in CONSTANTS:
             raise self.fail(f"{inner.id} cannot be a point value: write its digits", node)
         if isinstance(inner, ast.Name) and inner.id.lower() in ("nan", "inf", "infinity"):
             raise self.fail(

@@ -20,6 +20,7 @@ from sympy.tensor.array.array_derivatives import ArrayDerivative
 from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
+from diffcli.lang.ops import CONSTANTS
 from diffcli.lang.point import component_names
 from diffcli.methods import HESSIAN
 
@@ -139,7 +140,7 @@ class MatrixBackend:
     def number(self, node: Num | Const) -> MatVal:
         if isinstance(node, Num):
             return MatVal(sp.Rational(node.value.numerator, node.value.denominator), 0)
-        return MatVal(sp.pi if node.name == "pi" else sp.E, 0)
+        return MatVal(CONSTANTS[node.name].sympy(sp), 0)
 
     def index(self, value: Any, indices: tuple[int, ...]) -> Any:
         raise NoClosedForm("indexing")

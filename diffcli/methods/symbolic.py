@@ -20,6 +20,7 @@ import sympy as sp
 from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Call, Const, Expr, Num, Shape, Var, walk
+from diffcli.lang.ops import CONSTANTS
 from diffcli.lang.point import component_names
 from diffcli.methods import HESSIAN, Outcome
 from diffcli.methods.partials import Partials
@@ -127,7 +128,7 @@ class SympyBackend:
     def number(self, node: Num | Const) -> sp.Expr:
         if isinstance(node, Num):
             return sp.Rational(node.value.numerator, node.value.denominator)
-        return sp.pi if node.name == "pi" else sp.E
+        return CONSTANTS[node.name].sympy(sp)
 
     def index(self, value: Any, indices: tuple[int, ...]) -> Any:
         return value[indices]
@@ -331,33 +332,43 @@ def values_in_float64(result: Symbolic) -> dict[str, np.ndarray]:
     return out
 
 
+# SymPy's functions (those derivatives of the language are written in) in float
+# arithmetic: Python's math for one point, NumPy for many
+FLOAT_FORMS: dict[Any, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    sp.sin: (math.sin, np.sin),
+    sp.cos: (math.cos, np.cos),
+    sp.tan: (math.tan, np.tan),
+    sp.asin: (math.asin, np.arcsin),
+    sp.acos: (math.acos, np.arccos),
+    sp.atan: (math.atan, np.arctan),
+    sp.sinh: (math.sinh, np.sinh),
+    sp.cosh: (math.cosh, np.cosh),
+    sp.tanh: (math.tanh, np.tanh),
+    sp.asinh: (math.asinh, np.arcsinh),
+    sp.acosh: (math.acosh, np.arccosh),
+    sp.atanh: (math.atanh, np.arctanh),
+    sp.exp: (math.exp, np.exp),
+    sp.erf: (math.erf, np.vectorize(math.erf, otypes=[np.float64])),
+    sp.atan2: (math.atan2, np.arctan2),
+    sp.Abs: (abs, np.abs),
+    sp.sign: (lambda v: float((v > 0) - (v < 0)), np.sign),
+    sp.Heaviside: (
+        lambda v, half=0.5: 1.0 if v > 0 else (0.0 if v < 0 else float(half)),
+        lambda v, half=0.5: np.heaviside(v, float(half)),
+    ),
+    sp.Max: (max, lambda *a: _reduce(np.maximum, a)),
+    sp.Min: (min, lambda *a: _reduce(np.minimum, a)),
+    sp.sec: (lambda v: 1 / math.cos(v), lambda v: 1 / np.cos(v)),
+    sp.csc: (lambda v: 1 / math.sin(v), lambda v: 1 / np.sin(v)),
+    sp.cot: (lambda v: 1 / math.tan(v), lambda v: 1 / np.tan(v)),
+}
+
+
 class _ScalarMath:
     """float64 arithmetic with Python's math, for one point."""
 
     functions: ClassVar[dict[Any, Callable[..., Any]]] = {
-        sp.sin: math.sin,
-        sp.cos: math.cos,
-        sp.tan: math.tan,
-        sp.asin: math.asin,
-        sp.acos: math.acos,
-        sp.atan: math.atan,
-        sp.sinh: math.sinh,
-        sp.cosh: math.cosh,
-        sp.tanh: math.tanh,
-        sp.asinh: math.asinh,
-        sp.acosh: math.acosh,
-        sp.atanh: math.atanh,
-        sp.exp: math.exp,
-        sp.erf: math.erf,
-        sp.atan2: math.atan2,
-        sp.Abs: abs,
-        sp.sign: lambda v: float((v > 0) - (v < 0)),
-        sp.Heaviside: lambda v, half=0.5: 1.0 if v > 0 else (0.0 if v < 0 else float(half)),
-        sp.Max: max,
-        sp.Min: min,
-        sp.sec: lambda v: 1 / math.cos(v),
-        sp.csc: lambda v: 1 / math.sin(v),
-        sp.cot: lambda v: 1 / math.tan(v),
+        function: forms[0] for function, forms in FLOAT_FORMS.items()
     }
 
     @staticmethod
@@ -383,34 +394,12 @@ class _ArrayMath:
     """The same arithmetic with NumPy on arrays of points, in one dtype (float64 for the
     symbolic method's values, long double for the grid's reference)."""
 
+    functions: ClassVar[dict[Any, Callable[..., Any]]] = {
+        function: forms[1] for function, forms in FLOAT_FORMS.items()
+    }
+
     def __init__(self, dtype: type) -> None:
         self.dtype = dtype
-        erf = np.vectorize(math.erf, otypes=[np.float64])
-        self.functions = {
-            sp.sin: np.sin,
-            sp.cos: np.cos,
-            sp.tan: np.tan,
-            sp.asin: np.arcsin,
-            sp.acos: np.arccos,
-            sp.atan: np.arctan,
-            sp.sinh: np.sinh,
-            sp.cosh: np.cosh,
-            sp.tanh: np.tanh,
-            sp.asinh: np.arcsinh,
-            sp.acosh: np.arccosh,
-            sp.atanh: np.arctanh,
-            sp.exp: np.exp,
-            sp.erf: lambda v: erf(v).astype(dtype),
-            sp.atan2: np.arctan2,
-            sp.Abs: np.abs,
-            sp.sign: np.sign,
-            sp.Heaviside: lambda v, half=0.5: np.heaviside(v, self.constant(half)),
-            sp.Max: lambda *a: _reduce(np.maximum, a),
-            sp.Min: lambda *a: _reduce(np.minimum, a),
-            sp.sec: lambda v: 1 / np.cos(v),
-            sp.csc: lambda v: 1 / np.sin(v),
-            sp.cot: lambda v: 1 / np.tan(v),
-        }
 
     def constant(self, value: Any) -> Any:
         return self.dtype(float(value)) if not isinstance(value, np.ndarray) else value

@@ -5,7 +5,6 @@ This is the only module that imports torch.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from diffcli.core.errors import DeviceError
 from diffcli.core.problem import Problem, python_problem_unshaped, shaped
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
+from diffcli.lang.ops import CONSTANTS
 from diffcli.methods import HESSIAN, Outcome
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -60,10 +60,7 @@ class TorchBackend:
         self.dtype = dtype
 
     def number(self, node: Num | Const) -> torch.Tensor:
-        if isinstance(node, Num):
-            value = float(node.value)
-        else:
-            value = math.pi if node.name == "pi" else math.e
+        value = float(node.value) if isinstance(node, Num) else CONSTANTS[node.name].value
         return torch.tensor(value, dtype=self.dtype, device=self.device)
 
     def index(self, value: torch.Tensor, indices: tuple[int, ...]) -> torch.Tensor:

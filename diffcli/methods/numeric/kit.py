@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -10,6 +9,7 @@ import numpy as np
 from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
+from diffcli.lang.ops import CONSTANTS
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
@@ -33,10 +33,6 @@ def _aligned(a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
-def _sample_axes(a: np.ndarray) -> tuple[int, ...]:
-    return tuple(range(1, a.ndim))
-
-
 class BatchedNumpy:
     """The NumPy kit of the operator table: axis 0 of every value is the batch of points.
 
@@ -56,63 +52,9 @@ class BatchedNumpy:
         return function
 
     @staticmethod
-    def sum(a: np.ndarray) -> np.ndarray:
-        return a.sum(axis=_sample_axes(a))
-
-    @staticmethod
-    def mean(a: np.ndarray) -> np.ndarray:
-        return a.mean(axis=_sample_axes(a))
-
-    @staticmethod
-    def prod(a: np.ndarray) -> np.ndarray:
-        return a.prod(axis=_sample_axes(a))
-
-    @staticmethod
-    def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        vector_a, vector_b = a.ndim == 2, b.ndim == 2
-        left = a[:, None, :] if vector_a else a
-        right = b[:, :, None] if vector_b else b
-        product = np.matmul(left, right)
-        if vector_b:
-            product = product[..., 0]
-        if vector_a:
-            product = product[:, 0]
-        return product
-
-    @staticmethod
-    def transpose(a: np.ndarray) -> np.ndarray:
-        return a.transpose((0, *reversed(range(1, a.ndim))))
-
-    @staticmethod
-    def trace(a: np.ndarray) -> np.ndarray:
-        return np.trace(a, axis1=1, axis2=2)
-
-    @staticmethod
-    def logsumexp(a: np.ndarray) -> np.ndarray:
-        axes = _sample_axes(a)
-        top = a.real.max(axis=axes, keepdims=True)
-        return (top + np.log(np.exp(a - top).sum(axis=axes, keepdims=True))).reshape(a.shape[0])
-
-    @staticmethod
-    def softmax(a: np.ndarray) -> np.ndarray:
-        shifted = np.exp(a - a.real.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
-
-    @staticmethod
-    def sigmoid(a: np.ndarray) -> np.ndarray:
-        if np.iscomplexobj(a):
-            return 1 / (1 + np.exp(-a))
-        return np.exp(-np.logaddexp(0, -a))
-
-    @staticmethod
-    def softplus(a: np.ndarray) -> np.ndarray:
-        if np.iscomplexobj(a):
-            return np.log1p(np.exp(a))
-        return np.logaddexp(0, a)
-
-    @staticmethod
-    def erf(a: np.ndarray) -> np.ndarray:
-        return np.vectorize(math.erf, otypes=[a.dtype])(a)
+    def sample_axes(a: np.ndarray) -> tuple[int, ...]:
+        """Every axis but the batch's."""
+        return tuple(range(1, a.ndim))
 
 
 class NumpyBackend:
@@ -125,10 +67,7 @@ class NumpyBackend:
         self.dtype = dtype
 
     def number(self, node: Num | Const) -> np.ndarray:
-        if isinstance(node, Num):
-            value = float(node.value)
-        else:
-            value = math.pi if node.name == "pi" else math.e
+        value = float(node.value) if isinstance(node, Num) else CONSTANTS[node.name].value
         return np.array([value], dtype=self.dtype)
 
     def index(self, value: np.ndarray, indices: tuple[int, ...]) -> np.ndarray:

@@ -14,17 +14,6 @@ from diffcli.core.resources import rows_per_chunk
 from diffcli.lang.expr import Call, Expr, Index, Num, Var, walk
 from diffcli.methods.numeric.kit import COMPLEX, EPSILON, evaluate_at, leaves
 
-# functions of one argument that NumPy computes in one call, rounding only the result
-# (sigmoid and softplus are not: they go through logaddexp, which rounds a value of size |x|)
-SINGLE_CALL = frozenset(
-    {"abs", "sign", "relu", "sqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "erf"}
-    | {"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh"}
-    | {"asinh", "acosh", "atanh"}
-)
-
-
-ARITHMETIC = frozenset({"add", "sub", "mul", "div", "neg", "sum"})  # round relative to a result
-
 
 class _Base(NamedTuple):
     """What a sampler needs of the point, made once per problem and dtype."""
@@ -111,10 +100,10 @@ def _rounds_inside(problem: Problem) -> bool:
             return True
         if not isinstance(node, Call) or node.op is None:
             return False
-        if node.op.name in ARITHMETIC:
+        if node.op.rounding == "arithmetic":
             return all(exact(arg) for arg in node.args)
         power = node.op.name == "pow" and isinstance(node.args[1], Num)
-        return (node.op.name in SINGLE_CALL or power) and entry(node.args[0])
+        return (node.op.rounding == "result" or power) and entry(node.args[0])
 
     return not exact(problem.expr)
 
