@@ -188,9 +188,10 @@ def mark_stop_gradient(
 
 
 def find_kinks(problem: Problem, scale: float, memory_mib: float) -> list[Kink]:
-    from diffcli.methods import numeric, symbolic
+    from diffcli.methods import numeric
+    from diffcli.methods.kinks import kink_sites
 
-    sites = symbolic.kink_sites(problem)
+    sites = kink_sites(problem)
     if not sites:
         return []
     backward = numeric.differentiate(problem, "backward", "float64", memory_mib=memory_mib)
