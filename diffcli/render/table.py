@@ -147,11 +147,12 @@ def _methods_table(comparison: Comparison, full: bool) -> Table:
         ("time", "right"),
         ("how", "left"),
     ):
-        # values never wrap (a wrapped matrix is unreadable); the "how" column does instead
+        # values never wrap (a wrapped matrix is unreadable); the "how" column does instead.
+        # The time column is as wide as the widest duration ("123.4 ms"), so that the
+        # layout does not move from run to run with the timings
         wraps = column == "how"
-        table.add_column(
-            column, justify=justify, no_wrap=not wraps, min_width=24 if wraps else None
-        )  # type: ignore[arg-type]
+        width = {"how": 24, "time": 8}.get(column)
+        table.add_column(column, justify=justify, no_wrap=not wraps, min_width=width)  # type: ignore[arg-type]
     reference = comparison.reference
     if reference.value is not None:
         source = {"exact": "SymPy, exact, 40 digits"}.get(

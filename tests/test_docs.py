@@ -1,0 +1,31 @@
+"""Every `$ diffcli ...` sample in README.md and docs/ prints what the file shows (timings
+masked), so the documentation cannot drift from the tool. tools/doc_samples.py rewrites
+the samples after a change in output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+
+from doc_samples import documents, run, samples
+from snapshot_outputs import masked
+
+SAMPLES = [sample for document in documents() for sample in samples(document)]
+
+
+def test_the_documents_have_samples():
+    names = {sample.path.name for sample in SAMPLES}
+    assert {"README.md", "commands.md", "numerics.md", "kinks.md", "language.md"} <= names
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[f"{s.path.name}:{s.line}" for s in SAMPLES])
+def test_a_sample_prints_what_the_file_shows(sample):
+    printed = masked("\n".join(run(sample)))
+    shown = masked("\n".join(sample.shown))
+    assert printed == shown, (
+        f"{sample.path.name} line {sample.line} has drifted: run python tools/doc_samples.py"
+    )
