@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+EXAMPLES = ROOT / "examples"
+DATA = ROOT / "tests" / "data"
 
 
 def assert_close(actual, expected, rtol=1e-12, atol=1e-12, what=""):

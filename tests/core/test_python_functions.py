@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import math
 import runpy
-from pathlib import Path
 
 import pytest
 import torch
+from helpers import DATA, EXAMPLES
 
 from diffcli.core.api import compare_python
 from diffcli.core.errors import DiffcliError
 from diffcli.core.options import Options
 
-HERE = Path(__file__).parent
-CONTROL_FLOW = str(HERE.parent / "examples" / "control_flow.py")
-USER = str(HERE / "data" / "user_functions.py")
+CONTROL_FLOW = str(EXAMPLES / "control_flow.py")
+USER = str(DATA / "user_functions.py")
 
 
 def test_control_flow_gradient_is_d_over_a():

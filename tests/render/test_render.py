@@ -27,7 +27,8 @@ def test_scalar_table_exact_text():
         "method     value   abs error   rel error   digits       time   how",
         "─" * 100,
         "exact      12                                                  SymPy, exact, 40 digits",
-        "symbolic   12              0           0     full     1.2 ms   float64 value of the formula",
+        "symbolic   12              0           0     full     1.2 ms   "
+        "float64 value of the formula",
         "autograd   12              0           0     full     1.2 ms   "
         "cpu, float64, reverse: 1 backward",
         " " * 63 + "pass",

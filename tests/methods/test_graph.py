@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import EXAMPLES
 
 from diffcli.core.problem import build_problem
 from diffcli.methods.autograd.graph import structure, trace
@@ -72,12 +73,11 @@ def test_graph_refuses_vector_outputs(cli):
 
 
 def test_python_function_graph_is_the_path_that_ran(cli):
-    from pathlib import Path
 
     from diffcli.methods.autograd import python_problem
     from diffcli.methods.autograd.graph import trace_python
 
-    spec = f"{Path(__file__).parent.parent / 'examples' / 'control_flow.py'}:f"
+    spec = f"{EXAMPLES / 'control_flow.py'}:f"
     graph = trace_python(python_problem(spec, "a=0.7"))
     doublings = [n for n in graph.nodes if n.op == "mul"]
     assert len(doublings) == 11  # 0.7 * 2**11 = 1433.6 is the first past 1000

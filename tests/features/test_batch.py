@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers import EXAMPLES
 
 CASES = """command,expr,at,wrt,order,expected,answer
 grad,sin(x),1.0,,,,
@@ -103,7 +103,7 @@ def test_unreadable_files_exit_2(cli, tmp_path, content, message):
 
 def test_missing_file_and_table_and_csv(cli):
     assert cli("batch", "no-such-file.csv").exit_code == 2
-    example = str(Path(__file__).parent.parent / "examples" / "cases.csv")
+    example = str(EXAMPLES / "cases.csv")
     table = cli("batch", example, "--format", "table", "--jobs", "1")
     assert "batch summary" in table.output and "slowest rows" in table.output
     csv_out = cli("batch", example, "--format", "csv", "--jobs", "1").stdout.splitlines()
@@ -112,7 +112,7 @@ def test_missing_file_and_table_and_csv(cli):
 
 
 def test_the_example_batch_covers_every_command(cli):
-    example = Path(__file__).parent.parent / "examples" / "cases.csv"
+    example = EXAMPLES / "cases.csv"
     commands = {line.split(",")[0] for line in example.read_text().splitlines()[1:]}
     assert commands == {"grad", "jacobian", "hessian", "check"}
     _, out = records(cli, str(example), "--jobs", "1")

@@ -1,0 +1,152 @@
+"""Every view in render/, as exact text on a fixed-width console (100 columns, no colour),
+against golden files in tests/render/views/. Timings are set to fixed numbers first, so
+the text is the same on every run. After a deliberate change of output, rewrite the
+golden files with DIFFCLI_UPDATE_VIEWS=1 pytest tests/render/test_views.py and read the
+diff before committing it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+import diffcli
+from diffcli.core.problem import build_problem
+from diffcli.features.batch import Summary
+from diffcli.teaching.cost import METHODS, CostStudy, Measurement
+
+GOLDEN = Path(__file__).parent / "views"
+WIDTH = 100
+
+
+def _printed(*views) -> str:
+    console = Console(file=io.StringIO(), width=WIDTH, color_system=None, markup=False)
+    for view in views:
+        console.print(view)
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n"
+
+
+def _fixed_times(comparison):
+    for result in comparison.methods.values():
+        result.seconds = 0.0012
+    return comparison
+
+
+def _comparison():
+    return _fixed_times(diffcli.compare("x**2*y + exp(x*y)", "x=0.5,y=-1"))
+
+
+def _jacobian():
+    return _fixed_times(
+        diffcli.compare("A@x", "A=[[1,2,3],[4,5,6]], x=[1,1,1]", command="jacobian", wrt="x")
+    )
+
+
+def _grid():
+    from diffcli.core.options import Options
+    from diffcli.features.grid import run_grid
+
+    result = run_grid("sin(x)*exp(x)", "x=0:2:21", None, Options())
+    result.f_seconds = 0.001
+    for summary in result.methods.values():
+        summary.seconds = 0.002
+    return result
+
+
+def _graph(mode: str):
+    from diffcli.methods.autograd.graph import trace
+
+    wrt = ["x"] if mode == "forward" else None
+    return trace(build_problem("sin(x*y) + x", "x=1,y=2", wrt), mode)
+
+
+def _cost() -> list[CostStudy]:
+    study = CostStudy("sum(sin(x)*x)", "x", "gradient", [10, 100])
+    for k, name in enumerate(METHODS, 1):
+        study.results[name] = [
+            Measurement(0.001 * k, 1024 * k),
+            Measurement(None, None, "over budget") if k == 1 else Measurement(0.01 * k, 4096),
+        ]
+    return [study]
+
+
+def _batch_summary() -> Summary:
+    return Summary(
+        counts={"agree": 8, "disagree": 1, "failed": 1},
+        slowest=[(0.25, 3, "norm(X@w - y)**2"), (0.01, 1, "sin(x)")],
+        failures=[(5, "unknown function 'sinn' (did you mean sin?)")],
+    )
+
+
+def _views() -> dict[str, str]:
+    from diffcli.features.stepsize import study
+    from diffcli.render.batch import csv_line, summary_views
+    from diffcli.render.check import check_text
+    from diffcli.render.cost import cost_record, cost_views
+    from diffcli.render.csv import to_csv
+    from diffcli.render.graph import graph_views
+    from diffcli.render.grid_table import grid_table
+    from diffcli.render.json import dumps
+    from diffcli.render.latex import to_latex
+    from diffcli.render.study import study_record, study_table
+    from diffcli.render.table import render_table
+    from diffcli.teaching.check import check
+
+    comparison = _comparison()
+    record = {"row": 1, **json.loads(dumps(comparison))}
+    steps = study(build_problem("exp(x)", "x=1"))
+    return {
+        "table": _printed(render_table(comparison)),
+        "table-jacobian": _printed(render_table(_jacobian())),
+        "json": dumps(comparison) + "\n",
+        "csv": to_csv(comparison),
+        "latex": to_latex(comparison) + "\n",
+        "grid": _printed(grid_table(_grid())),
+        "graph-table": _printed(graph_views(_graph("reverse"), "table")),
+        "graph-forward": _printed(graph_views(_graph("forward"), "table")),
+        "graph-dot": graph_views(_graph("reverse"), "dot") + "\n",
+        "graph-mermaid": graph_views(_graph("reverse"), "mermaid") + "\n",
+        "graph-json": graph_views(_graph("reverse"), "json") + "\n",
+        "stepsize": _printed(study_table(steps)),
+        "stepsize-json": json.dumps(study_record(steps), indent=2) + "\n",
+        "cost": _printed(*cost_views(_cost(), 2.0)),
+        "cost-json": json.dumps(cost_record(_cost()), indent=2) + "\n",
+        "batch-summary": _printed(*summary_views(_batch_summary())),
+        "batch-csv": csv_line(record, header=True),
+        "check-right": check_text(check("sin(x)**2", "sin(2*x)")) + "\n",
+        "check-wrong": check_text(check("sin(x)**2", "2*cos(x)")) + "\n",
+    }
+
+
+VIEWS = _views()
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_a_view_prints_exactly_its_golden_text(name):
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("DIFFCLI_UPDATE_VIEWS"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(VIEWS[name], encoding="utf-8")
+    assert VIEWS[name] == path.read_text(encoding="utf-8")
+
+
+def test_every_view_module_is_covered():
+    views = {p.stem for p in (Path(diffcli.__file__).parent / "render").glob("*.py")}
+    covered = {
+        "batch",
+        "check",
+        "cost",
+        "csv",
+        "graph",
+        "grid_table",
+        "json",
+        "latex",
+        "study",
+        "table",
+    }
+    helpers = {"__init__", "console", "numbers", "plot"}  # no text of their own
+    assert views == covered | helpers
