@@ -12,17 +12,32 @@ __version__ = "0.1.0"
 # this recursion limit covers; Python's default of 1000 does not.
 RECURSION_LIMIT = 10_000
 sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
-__all__ = ["Comparison", "DiffcliError", "Options", "__version__", "compare", "parse"]
+__all__ = [
+    "Comparison",
+    "DiffcliError",
+    "Options",
+    "__version__",
+    "check",
+    "compare",
+    "explain",
+    "graph",
+    "parse",
+]
 
 if TYPE_CHECKING:
-    from diffcli.core.api import compare
+    from diffcli.core.api import compare, graph
     from diffcli.core.errors import DiffcliError
     from diffcli.core.options import Options
     from diffcli.core.results import Comparison
     from diffcli.lang.parse import parse
+    from diffcli.teaching.check import check
+    from diffcli.teaching.explain import explain
 
 _WHERE = {
     "compare": "diffcli.core.api",
+    "graph": "diffcli.core.api",
+    "check": "diffcli.teaching.check",
+    "explain": "diffcli.teaching.explain",
     "Comparison": "diffcli.core.results",
     "DiffcliError": "diffcli.core.errors",
     "Options": "diffcli.core.options",

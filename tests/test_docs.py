@@ -29,3 +29,16 @@ def test_a_sample_prints_what_the_file_shows(sample):
     assert printed == shown, (
         f"{sample.path.name} line {sample.line} has drifted: run python tools/doc_samples.py"
     )
+
+
+def test_the_python_api_page_runs_as_written():
+    import doctest
+
+    from helpers import ROOT
+
+    failures, tried = doctest.testfile(
+        str(ROOT / "docs" / "api.md"),
+        module_relative=False,
+        optionflags=doctest.NORMALIZE_WHITESPACE,
+    )
+    assert tried >= 8 and failures == 0

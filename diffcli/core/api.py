@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diffcli.core.comparison import run
 from diffcli.core.deadline import Budget, TimedOut, deadline
@@ -16,6 +16,9 @@ from diffcli.core.problem import build_problem
 from diffcli.core.pyfunc import UserCodeError
 from diffcli.core.results import Comparison
 from diffcli.methods import load_engines
+
+if TYPE_CHECKING:
+    from diffcli.methods.autograd.graph import Graph
 
 
 def compare(expression: str, at: str | Mapping[str, Any], **options: Any) -> Comparison:
@@ -44,6 +47,22 @@ compare.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
     ],
     return_annotation=Comparison,
 )
+
+
+def graph(
+    expression: str,
+    at: str | Mapping[str, Any],
+    *,
+    wrt: str | Sequence[str] | None = None,
+    mode: str = "reverse",
+    device: str = "auto",
+) -> Graph:
+    """The computational graph of a scalar `expression` at `at`: each node's forward value
+    and, by mode, torch's adjoint ∂f/∂node (reverse) or tangent ∂node/∂x (forward)."""
+    from diffcli.methods.autograd.graph import trace
+
+    options = Options.from_raw(wrt=wrt, mode=mode, device=device)
+    return trace(build_problem(expression, at, options.wrt), options.mode, options.device)
 
 
 def compare_with(expression: str, at: str | Mapping[str, Any], options: Options) -> Comparison:

@@ -6,7 +6,7 @@ from enum import IntEnum
 
 
 class ExitStatus(IntEnum):
-    """What a command's exit status means (CONTRACT.md), for every command alike."""
+    """What a command's exit status means (docs/json.md), for every command alike."""
 
     AGREE = 0  # the methods agree; the answer is right; the work is done
     FAILED = 1  # a disagreement, a failed method, a wrong answer, work past --timeout

@@ -290,7 +290,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
 
     problem, over, summaries = result.problem, result.over, result.methods
     derived = symbolic.derive(problem)
-    derivative = symbolic._without_stop_gradient(derived.derivatives[over.name].item())
+    derivative = symbolic.without_stop_gradient(derived.derivatives[over.name].item())
     x_symbol = derived.leaves[over.name]
     fixed = {
         symbol: float(value)

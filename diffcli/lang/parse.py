@@ -88,7 +88,7 @@ _FOREIGN = {
 
 
 def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> Expr:
-    """Parse an expression of the language (see CONTRACT.md) into a tree."""
+    """Parse an expression of the language (docs/language.md) into a tree."""
     _check_characters(text, limits)
     source, origin = _caret_to_power(text)
     try:

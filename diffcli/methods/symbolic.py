@@ -245,7 +245,7 @@ def _hessian(wrt: tuple[str, ...], leaves: dict[str, Any], function: Any) -> np.
     return grid
 
 
-def _without_stop_gradient(expr: sp.Expr) -> sp.Expr:
+def without_stop_gradient(expr: sp.Expr) -> sp.Expr:
     """After differentiating, stop_gradient(e) is just e's value."""
     return expr.replace(StopGradient, lambda arg: arg)
 
@@ -286,7 +286,7 @@ def exact_value(
 
     mpmath raises ZeroDivisionError where SymPy would say zoo (1/log(1)**2 at 40 digits)."""
     try:
-        value = _without_stop_gradient(expr).evalf(digits, subs=subs)
+        value = without_stop_gradient(expr).evalf(digits, subs=subs)
     except ZeroDivisionError:
         value = sp.zoo
     return to_float(value)
@@ -498,7 +498,7 @@ def formulas_latex(result: Symbolic, limit: int = 36) -> dict[str, Any]:
     for name, grid in result.derivatives.items():
         if grid.size > limit:
             continue
-        cleaned = np.vectorize(_without_stop_gradient, otypes=[object])(grid)
+        cleaned = np.vectorize(without_stop_gradient, otypes=[object])(grid)
         if grid.ndim == 0:
             shown[name] = _latex(cleaned.item())
         elif grid.ndim <= 2:

@@ -1,4 +1,4 @@
-"""The JSON record of a comparison, as CONTRACT.md describes it and the JSON Schema shipped
+"""The JSON record of a comparison, as docs/json.md describes it and the JSON Schema shipped
 in the package (schema/comparison.schema.json, `schema()`) defines it."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _intervals(kink: Kink) -> dict[str, list[Any]] | None:
 
 
 def _shown(comparison: Comparison) -> Callable[[dict[str, np.ndarray] | None], Any]:
-    """Values as CONTRACT.md writes them: per variable in the chosen layout; the Hessian bare."""
+    """Values as docs/json.md writes them: per variable in the chosen layout; the Hessian bare."""
 
     def shown(value: dict[str, np.ndarray] | None) -> Any:
         if value is None:
