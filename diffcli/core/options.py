@@ -47,6 +47,7 @@ class Declared:
     hidden: bool = False
     helps: Mapping[str, str] = field(default_factory=dict)  # per command, where it differs
     choices_in: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # ditto
+    defaults_in: Mapping[str, Any] = field(default_factory=dict)  # ditto, said in the help
 
     @property
     def spelling(self) -> str:
@@ -194,6 +195,13 @@ _DECLARED = (
         default=True,
         kind=bool,
         flag="--closed-forms/--no-closed-forms",
+        # a file of many matrix expressions would take three times as long with them
+        defaults_in={"batch": False},
+        helps={
+            "batch": "Add matrix-calculus closed forms (2*X.T*(X*w - y)) to the records: "
+            "0.1-0.2 s more for each new matrix expression, so off unless asked for (a "
+            "closed_forms column sets it per row)."
+        },
     ),
     Declared(
         "max_length",
@@ -304,8 +312,11 @@ DECLARED: dict[str, Declared] = {option.name: option for option in _DECLARED}
 
 
 def default_of(name: str, command: str | None = None) -> Any:
-    """The declared default; for choices that depend on the command, its first choice."""
+    """The declared default: the command's own where it has one; for choices that depend
+    on the command, its first choice."""
     option = DECLARED[name]
+    if command is not None and command in option.defaults_in:
+        return option.defaults_in[command]
     if command is not None and command in option.choices_in:
         return option.choices_in[command][0]
     return option.default

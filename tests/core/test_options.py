@@ -60,6 +60,7 @@ def _parsed_defaults(command: str) -> dict:
 
 def _click_default(option, command):
     default = option.choices_for(command)[0] if option.choices_in.get(command) else option.default
+    default = option.defaults_in.get(command, default)
     if isinstance(default, tuple):
         return ",".join(default)
     return False if default is None and option.kind is bool else default
