@@ -19,6 +19,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from diffcli.cli import main
+from diffcli.teaching.demos import DEMOS
 
 GRAD = [
     ("sin(x)", "1.0"),
@@ -59,6 +60,7 @@ HESSIAN = [
     ("sin(x)*cos(y)", "x=1,y=2"),
     ("abs(x)", "0"),
 ]
+TIMED_DEMOS = {"forward-vs-reverse", "second-derivative-cost"}  # their output is timings
 BAD = [
     ["grad", "sin(", "--at", "1"],
     ["grad", "sinn(x)", "--at", "1"],
@@ -122,19 +124,9 @@ def commands() -> list[list[str]]:
         runs.append(["batch", "examples/cases.csv", "--jobs", "1", "--format", fmt])
     runs.append(["grad", "sin(x)", "--python", "examples/control_flow.py:f", "--at", "x=[1,2]"])
     runs.append(["demo", "--list"])
-    for name in (
-        "dot",
-        "sum",
-        "hadamard",
-        "detach",
-        "control-flow",
-        "abs-at-zero",
-        "relu-at-zero",
-        "layouts",
-        "chain-rule",
-        "step-size",
-    ):
-        runs.append(["demo", name])
+    for demo in DEMOS:
+        if demo.name not in TIMED_DEMOS:
+            runs.append(["demo", demo.name])
     runs.extend(BAD)
     return runs
 

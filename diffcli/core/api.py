@@ -101,13 +101,16 @@ def compare_python(spec: str, at: str | Mapping[str, Any], options: Options) -> 
 
 
 def _compare_python_here(spec: str, at: str | Mapping[str, Any], options: Options) -> Comparison:
-    from diffcli.methods.autograd import python_problem
+    from diffcli.core.problem import build_python_problem
+    from diffcli.methods.autograd import with_torch_forms
 
     budget = Budget(options.timeout)
     try:
         # loading and one call, then f at the point, the two methods and the reference
         with deadline(budget.share(5)):
-            problem = python_problem(spec, at, options.wrt, options.order, options.command)
+            problem = with_torch_forms(
+                build_python_problem(spec, at, options.wrt, options.order, options.command)
+            )
     except TimedOut:
         raise UserCodeError(
             f"--python {spec}: running the file and calling the function once did not finish "

@@ -108,7 +108,7 @@ def _check_command(command: str, shape: tuple[int, ...]) -> None:
         )
 
 
-def python_problem_unshaped(
+def build_python_problem(
     spec: str,
     at: str | Mapping[str, Any],
     wrt: Sequence[str] | None = None,
@@ -116,8 +116,8 @@ def python_problem_unshaped(
     command: str = "grad",
 ) -> Problem:
     """The Problem for --python FILE:FUNC (this loads FILE), before its output shape is
-    known: that takes a call of the function, which is torch's (methods/autograd.py's
-    python_problem makes the call and gives the shape to `shaped`)."""
+    known: that takes a call of the function, which is torch's
+    (methods/autograd's `with_torch_forms` makes the call and gives the shape to `shaped`)."""
     from diffcli.core.pyfunc import load
 
     function, variables = load(spec)

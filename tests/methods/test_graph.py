@@ -74,16 +74,17 @@ def test_graph_refuses_vector_outputs(cli):
 
 def test_python_function_graph_is_the_path_that_ran(cli):
 
-    from diffcli.methods.autograd import python_problem
+    from diffcli.core.problem import build_python_problem
+    from diffcli.methods.autograd import with_torch_forms
     from diffcli.methods.autograd.graph import trace_python
 
     spec = f"{EXAMPLES / 'control_flow.py'}:f"
-    graph = trace_python(python_problem(spec, "a=0.7"))
+    graph = trace_python(with_torch_forms(build_python_problem(spec, "a=0.7")))
     doublings = [n for n in graph.nodes if n.op == "mul"]
     assert len(doublings) == 11  # 0.7 * 2**11 = 1433.6 is the first past 1000
     a = next(n for n in graph.nodes if n.op == "input")
     assert float(a.adjoint) == 2048.0 == float(graph.output_node().value) / 0.7
-    forward = trace_python(python_problem(spec, "a=0.7"), mode="forward")
+    forward = trace_python(with_torch_forms(build_python_problem(spec, "a=0.7")), mode="forward")
     assert float(forward.output_node().tangent) == 2048.0
     result = cli("graph", "--python", spec, "--at", "a=0.7", "--format", "mermaid")
     assert result.exit_code == 0 and result.output.startswith("flowchart LR")

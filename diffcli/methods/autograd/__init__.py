@@ -6,7 +6,7 @@ This is the only module that imports torch.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -18,7 +18,7 @@ import torch.autograd.forward_ad as fwAD
 
 from diffcli.core.deadline import shielded
 from diffcli.core.errors import DeviceError
-from diffcli.core.problem import Problem, python_problem_unshaped, shaped
+from diffcli.core.problem import Problem, shaped
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Const, Num
 from diffcli.lang.ops import CONSTANTS
@@ -303,15 +303,10 @@ def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().to("cpu", torch.float64).numpy()
 
 
-def python_problem(
-    spec: str,
-    at: str | Mapping[str, Any],
-    wrt: Sequence[str] | None = None,
-    order: int = 1,
-    command: str = "grad",
-) -> Problem:
-    """The Problem for --python FILE:FUNC; its output shape comes from one call at the point."""
-    problem = python_problem_unshaped(spec, at, wrt, order, command)
+def with_torch_forms(problem: Problem) -> Problem:
+    """A --python problem (core/problem.py's build_python_problem) with what needs torch:
+    its output shape, from one call at the point, and its NumPy form for finite
+    differences."""
     return shaped(problem, output_shape(problem), partial(call_rows, problem.function))
 
 

@@ -188,12 +188,13 @@ def trace_python_isolated(
 def _trace_python_here(
     spec: str, at: str, wrt: tuple[str, ...], mode: str, timeout: float | None
 ) -> Graph:
-    from diffcli.methods.autograd import python_problem
+    from diffcli.core.problem import build_python_problem
+    from diffcli.methods.autograd import with_torch_forms
 
     budget = Budget(timeout)
     try:
         with deadline(budget.share(2)):
-            problem = python_problem(spec, at, wrt)
+            problem = with_torch_forms(build_python_problem(spec, at, wrt))
         with deadline(budget.left()):
             graph = trace_python(problem, mode)
     except TimedOut:
