@@ -9,12 +9,12 @@ its defaults from DECLARED and checks every value once, when it is built.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from diffcli.core.errors import OptionError
-from diffcli.core.resources import DEFAULT_MEMORY_MIB, budget_bytes
+from diffcli.core.resources import DEFAULT_MEMORY_MIB, MIN_MEMORY_MIB
 from diffcli.lang.parse import Limits
 
 METHODS = ("symbolic", "numeric", "autograd")
@@ -28,6 +28,34 @@ MODES = ("reverse", "forward")
 COMPARING = COMMANDS  # the commands that run one comparison
 BOUNDED = (*COMPARING, "stepsize", "graph", "check", "explain", "batch")  # take --timeout
 EVERY = (*BOUNDED, "cost", "demo")
+
+
+def positive(value: float | None) -> str | None:
+    """A step, a time: a positive number (None: not set)."""
+    ok = value is None or (math.isfinite(value) and value > 0)
+    return None if ok else "must be a positive number"
+
+
+def seconds(value: float | None) -> str | None:
+    """--timeout: a positive number of seconds (None: no bound)."""
+    return None if positive(value) is None else "must be a positive number of seconds"
+
+
+def not_negative(value: float | None) -> str | None:
+    """A tolerance: a number >= 0 (None: the method's own)."""
+    return (
+        None if value is None or (math.isfinite(value) and value >= 0) else "must be a number >= 0"
+    )
+
+
+def at_least_one(value: int) -> str | None:
+    """A limit: at least 1."""
+    return None if value >= 1 else "must be at least 1"
+
+
+def memory_budget(value: float) -> str | None:
+    """--max-memory: at least 16 MiB (core/resources.py)."""
+    return None if math.isfinite(value) and value >= MIN_MEMORY_MIB else "must be at least 16 (MiB)"
 
 
 @dataclass(frozen=True)
@@ -48,6 +76,7 @@ class Declared:
     helps: Mapping[str, str] = field(default_factory=dict)  # per command, where it differs
     choices_in: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # ditto
     defaults_in: Mapping[str, Any] = field(default_factory=dict)  # ditto, said in the help
+    check: Callable[[Any], str | None] | None = None  # what is wrong with a value, if anything
 
     @property
     def spelling(self) -> str:
@@ -139,12 +168,14 @@ _DECLARED = (
         COMPARING,
         kind=float,
         metavar="H",
+        check=positive,
     ),
     Declared(
         "rtol",
         "Relative agreement tolerance (default: per method).",
         (*COMPARING, "batch"),
         kind=float,
+        check=not_negative,
         metavar="R",
     ),
     Declared(
@@ -152,6 +183,7 @@ _DECLARED = (
         "Absolute agreement tolerance (default: per method).",
         (*COMPARING, "batch"),
         kind=float,
+        check=not_negative,
         metavar="A",
     ),
     Declared(
@@ -179,6 +211,7 @@ _DECLARED = (
         default=10.0,
         kind=float,
         metavar="SECONDS",
+        check=seconds,
         helps={
             "stepsize": "Time the whole study may take; schemes not reached by then are skipped.",
             "graph": "Time the command may take; past it, it stops with exit 1.",
@@ -210,6 +243,7 @@ _DECLARED = (
         default=10_000,
         kind=int,
         metavar="N",
+        check=at_least_one,
     ),
     Declared(
         "max_nodes",
@@ -218,6 +252,7 @@ _DECLARED = (
         default=5_000,
         kind=int,
         metavar="N",
+        check=at_least_one,
     ),
     Declared(
         "max_depth",
@@ -226,6 +261,7 @@ _DECLARED = (
         default=100,
         kind=int,
         metavar="N",
+        check=at_least_one,
     ),
     Declared(
         "max_entries",
@@ -234,6 +270,7 @@ _DECLARED = (
         default=100_000,
         kind=int,
         metavar="N",
+        check=at_least_one,
     ),
     Declared(
         "max_memory",
@@ -242,6 +279,7 @@ _DECLARED = (
         default=DEFAULT_MEMORY_MIB,
         kind=float,
         metavar="MIB",
+        check=memory_budget,
     ),
     Declared(
         "python",
@@ -377,19 +415,8 @@ class Options:
             raise OptionError(f"--order is for grad; {self.command} has its own order")
         if self.order != 1 and self.mode == "forward":
             raise OptionError("--order above 1 uses reverse mode; drop --mode forward")
-        if self.step is not None and not (math.isfinite(self.step) and self.step > 0):
-            raise OptionError(f"--step must be a positive number, got {self.step}")
-        for name in ("max_length", "max_nodes", "max_depth", "max_entries"):
-            if getattr(self, name) < 1:
-                raise OptionError(
-                    f"{DECLARED[name].spelling} must be at least 1, got {getattr(self, name)}"
-                )
-        budget_bytes(self.max_memory)
-        check_timeout(self.timeout)
-        for name in ("rtol", "atol"):
-            value = getattr(self, name)
-            if value is not None and not (math.isfinite(value) and value >= 0):
-                raise OptionError(f"--{name} must be a number >= 0, got {value}")
+        for name in FIELDS:
+            check_value(name, getattr(self, name))
 
     @classmethod
     def from_raw(
@@ -417,10 +444,17 @@ class Options:
 FIELDS = frozenset(f.name for f in fields(Options))
 
 
+def check_value(name: str, value: Any) -> None:
+    """Raise OptionError where the declaration of option `name` says `value` is wrong."""
+    option = DECLARED.get(name)
+    problem = option.check(value) if option is not None and option.check else None
+    if problem is not None:
+        raise OptionError(f"{option.spelling} {problem}, got {value:g}")  # type: ignore[union-attr]
+
+
 def check_timeout(timeout: float | None) -> None:
     """--timeout is a positive number of seconds (or None: no bound)."""
-    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
-        raise OptionError(f"--timeout must be a positive number of seconds, got {timeout}")
+    check_value("timeout", timeout)
 
 
 def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from typing import Any
 from diffcli.core.errors import OptionError
 
 DEFAULT_MEMORY_MIB = 1024  # working arrays of one comparison, at most
+MIN_MEMORY_MIB = 16  # less cannot hold one row of a large problem's points
 MIB = 1 << 20
 # elements one chunk may touch: about 10-50 ms of NumPy work, so a deadline is met within
 # a fraction of a second whatever the input
@@ -24,7 +25,7 @@ ITEMSIZE = 16  # the widest working number (complex128 for the complex step)
 
 def budget_bytes(memory_mib: float) -> int:
     """The budget in bytes (--max-memory is in MiB)."""
-    if not (math.isfinite(memory_mib) and memory_mib >= 16):
+    if not (math.isfinite(memory_mib) and memory_mib >= MIN_MEMORY_MIB):
         raise OptionError(f"--max-memory must be at least 16 (MiB), got {memory_mib:g}")
     return int(memory_mib * MIB)
 

@@ -112,3 +112,18 @@ def test_help_shows_each_declared_option_with_its_help():
         for option in DECLARED.values():
             if command in option.commands and not option.hidden:
                 assert option.spelling.split("/")[0] in text, (command, option.name)
+
+
+BAD_VALUES = {"step": "0", "rtol": "-1", "atol": "-1e-3", "timeout": "0", "max_memory": "8"}
+
+
+@pytest.mark.parametrize("option", [o for o in DECLARED.values() if o.check], ids=lambda o: o.name)
+def test_every_declared_check_refuses_a_bad_value_by_the_option_s_name(cli, option):
+    bad = BAD_VALUES.get(option.name, "0")
+    for command in option.commands:
+        if command in ("grad", "jacobian", "hessian"):
+            result = cli(command, "x**2", "--at", "1", option.spelling, bad)
+            assert result.exit_code == 2
+            assert result.stderr.startswith(f"diffcli: error: {option.spelling} "), result.stderr
+            assert result.stderr.rstrip().endswith(f"got {float(bad):g}")
+    assert option.check(option.default) is None  # the default passes its own check
