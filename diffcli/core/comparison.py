@@ -22,10 +22,10 @@ from diffcli.core.verdict import (
     difference,
     find_kinks,
     hessian_summary,
-    mark_stop_gradient,
     measure,
     verdict,
 )
+from diffcli.lang.expr import stops_in
 from diffcli.lang.printer import to_text
 from diffcli.methods import Outcome, load_engines
 
@@ -102,7 +102,16 @@ def run(problem: Problem, options: Options, budget: Budget | None = None) -> Com
         ]
         notes.append(moved.note)
     notes.extend(note for note in measured if note)
-    mark_stop_gradient(problem, results, notes)
+    if "numeric" in results and results["numeric"].ok and stops_in(problem.expr):
+        without = _bounded(
+            partial(_without_stops, problem, options),
+            budget,
+            1,
+            None,
+            notes,
+            "finite differences without the stops",
+        )
+        notes.append(_stops_note(without))
     summary = (
         _bounded(
             partial(hessian_summary, results, reference),
@@ -282,6 +291,28 @@ def _stored_point_shift(
         f"method but the exact one works; the exact derivative there differs by "
         f"{shift:.1e}, and that much is allowed",
     )
+
+
+def _without_stops(problem: Problem, options: Options) -> str | None:
+    """What finite differences of the function with every stop removed give: the lesson's
+    contrast (a gradient command only; the text of its value)."""
+    if problem.command == "hessian":
+        return None
+    from diffcli.methods import numeric
+    from diffcli.render.numbers import array
+
+    outcome = numeric.differentiate(
+        problem, options.scheme, options.dtype, options.step, options.max_memory, False
+    )
+    return ", ".join(f"{name}: {array(value, 8)}" for name, value in outcome.value.items())
+
+
+def _stops_note(without: str | None) -> str:
+    note = (
+        "finite differences hold each stop_gradient at its value at the point while they "
+        "perturb the rest, as detach does"
+    )
+    return note + (f"; without the stops they give {without}" if without else "")
 
 
 def _method(name: str, problem: Problem, options: Options) -> Callable[[], Outcome]:

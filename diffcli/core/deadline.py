@@ -26,6 +26,9 @@ class TimedOut(BaseException):
     """The budget ran out before the work did."""
 
 
+FLOOR = 0.25  # seconds: the least share of a stage, whatever the stages before it took
+
+
 class Budget:
     """One --timeout for a whole command, shared by its stages: each stage is given its
     share of what is left, so a stage that finishes early leaves more to the next, and the
@@ -41,9 +44,13 @@ class Budget:
 
     def share(self, stages: int) -> float | None:
         """This stage's part of what is left, when `stages` stages (this one included)
-        still have to run."""
+        still have to run; never less than a tenth of the budget (at most FLOOR seconds),
+        so that a stage that overran (a long C call is only stopped once it returns) does
+        not leave the next one no time at all."""
         left = self.left()
-        return None if left is None else left / max(1, stages)
+        if left is None or self.seconds is None:
+            return None
+        return max(left / max(1, stages), min(FLOOR, self.seconds / 10))
 
 
 REPEAT = 0.05  # seconds between reminders once a deadline has passed

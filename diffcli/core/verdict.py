@@ -23,7 +23,6 @@ from diffcli.core.results import (
     MethodResult,
     Reference,
 )
-from diffcli.lang.expr import Call, walk
 from diffcli.lang.ops import KINKS
 
 NUMERIC_WIDEST = 1e-4  # the widest tolerance numeric's own estimate can give it (relative)
@@ -165,26 +164,6 @@ def hessian_summary(
     else:
         kind = "semidefinite: flat in some direction, so second derivatives cannot decide"
     return HessianSummary([float(v) for v in eigenvalues], kind)
-
-
-def mark_stop_gradient(
-    problem: Problem, results: dict[str, MethodResult], notes: list[str]
-) -> None:
-    """Finite differences see through stop_gradient; their difference is by design."""
-    uses = problem.expr is not None and any(
-        isinstance(node, Call) and node.op is not None and node.op.name == "stop_gradient"
-        for node in walk(problem.expr)
-    )
-    numeric = results.get("numeric")
-    if not uses or numeric is None or not numeric.ok or numeric.within:
-        return
-    numeric.by_design = (
-        "stop_gradient: finite differences perturb the input and see the stopped path too"
-    )
-    notes.append(
-        "numeric differs by design: stop_gradient makes symbolic and autograd treat its "
-        "argument as a constant, which finite differences cannot see"
-    )
 
 
 def find_kinks(problem: Problem, scale: float, memory_mib: float) -> list[Kink]:

@@ -13,6 +13,9 @@ class Backend(Protocol):
 
     kit: Any
     form: str  # which form of an Op row to use: "numpy", "torch", "sympy" or "matrix"
+    # nodes whose value is given rather than computed, by id: finite differences hold
+    # each stop_gradient at its value at the unperturbed point (what detach means)
+    held: dict[int, Any]
 
     def number(self, node: Num | Const) -> Any: ...
 
@@ -49,8 +52,11 @@ def evaluate(
     """Value of `expr` with variables bound to `leaves`; `visit` sees every node's value."""
     values: list[Any] = []
     kit = backend.kit
+    held = backend.held
     for node, args in plan_of(expr):
-        if isinstance(node, Call):
+        if held and id(node) in held:
+            value = held[id(node)]
+        elif isinstance(node, Call):
             form = getattr(node.op, backend.form)
             if form is None:
                 raise NotImplementedError(f"{node.op.name} has no {backend.form} form")

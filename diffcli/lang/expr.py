@@ -108,6 +108,16 @@ def walk(expr: Expr) -> list[Expr]:
     return order
 
 
+def is_stop(node: Expr) -> bool:
+    """Whether node is a stop_gradient (detach): a value without a derivative."""
+    return isinstance(node, Call) and node.op is not None and node.op.name == "stop_gradient"
+
+
+def stops_in(expr: Expr | None) -> list[Expr]:
+    """The stop_gradient calls of a tree (none for a --python function's missing tree)."""
+    return [] if expr is None else [node for node in walk(expr) if is_stop(node)]
+
+
 def infer_shapes(expr: Expr, shapes: dict[str, Shape], text: str) -> Expr:
     """Return the tree with every node's shape filled in, or raise ShapeError at the culprit."""
     done: dict[int, Expr] = {}

@@ -12,7 +12,7 @@ import sympy as sp
 
 from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
-from diffcli.lang.expr import Call, Expr, Var, walk
+from diffcli.lang.expr import Call, Expr, Var, is_stop, walk
 from diffcli.methods.symbolic import SympyBackend
 
 
@@ -62,7 +62,7 @@ def _depends_on(node: Expr, names: set[str]) -> bool:
     stack = [node]
     while stack:
         sub = stack.pop()
-        if isinstance(sub, Call) and sub.op is not None and sub.op.name == "stop_gradient":
+        if is_stop(sub):
             continue
         if isinstance(sub, Var) and sub.name in names:
             return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import sympy as sp
@@ -135,6 +135,7 @@ class MatrixKit:
 
 class MatrixBackend:
     form = "matrix"
+    held: ClassVar[dict[int, Any]] = {}
     kit = MatrixKit()
 
     def number(self, node: Num | Const) -> MatVal:

@@ -123,6 +123,7 @@ class SympyBackend:
     """Evaluates the tree exactly: numbers as rationals, pi and e as SymPy's constants."""
 
     form = "sympy"
+    held: ClassVar[dict[int, Any]] = {}
     kit = SympyKit()
 
     def number(self, node: Num | Const) -> sp.Expr:

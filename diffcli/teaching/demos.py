@@ -42,8 +42,9 @@ DEMOS = (
         "detach",
         "Detaching: u = x*x as a constant, so the gradient of Σ u·x is u, not 3x²",
         "stop_gradient (alias detach) keeps u's value and drops its dependence on x. SymPy and "
-        "autograd treat u as a constant; finite differences perturb x and cannot see the cut, "
-        "so their value is marked 'differs by design'. Compare with Σ x³, whose gradient is 3x².",
+        "autograd treat u as a constant; finite differences hold u at its value at the point "
+        "while they perturb x, so all three answer u = x² = [0, 1, 4, 9]. The note shows what "
+        "they give without the stop: 3x², the gradient of Σ x³, run next.",
         (
             (("grad", "sum(detach(x*x)*x)", "--at", "x=arange(4)"), 0),
             (("grad", "sum(x*x*x)", "--at", "x=arange(4)"), 0),

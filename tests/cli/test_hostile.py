@@ -152,4 +152,4 @@ def test_a_long_finite_difference_stops_at_the_timeout_and_autograd_still_answer
     assert result.exit_code == 1
     assert record["methods"]["numeric"]["error"].startswith("timed out after")
     assert "its share of --timeout 1 s" in record["methods"]["numeric"]["error"]
-    assert record["methods"]["autograd"]["ok"]
+    assert record["methods"]["autograd"]["ok"], record["methods"]["autograd"]["error"]

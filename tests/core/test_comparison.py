@@ -59,14 +59,25 @@ def test_kink_away_from_the_point_is_ignored():
     assert comparison.agree and not comparison.kinks
 
 
-def test_stop_gradient_differs_by_design():
-    comparison = diffcli.compare("stop_gradient(x*x)*x", at="3")
-    assert comparison.agree and comparison.exit_code == 0
-    assert float(comparison.methods["symbolic"].value["x"]) == 9.0
-    assert float(comparison.methods["autograd"].value["x"]) == 9.0
-    numeric = comparison.methods["numeric"]
-    assert abs(float(numeric.value["x"]) - 27.0) < 1e-6 and numeric.by_design
-    assert any("by design" in note for note in comparison.notes)
+def test_stop_gradient_is_held_by_all_three_methods_and_the_note_shows_the_contrast():
+    """The course: u = x*x detached, z = sum(u*x) has dz/dx = u; without the stop, the
+    gradient of sum(x**3) is 3x²."""
+    x = np.arange(4.0)
+    comparison = diffcli.compare("sum(detach(x*x)*x)", "x=arange(4)")
+    assert comparison.status == "agree"
+    for result in comparison.methods.values():
+        assert result.by_design is None
+        np.testing.assert_allclose(result.value["x"], x**2, rtol=1e-9, atol=1e-9)
+    (note,) = [n for n in comparison.notes if "stop_gradient" in n]
+    shown = note.split("without the stops they give x: ")[1]
+    np.testing.assert_allclose(json.loads(shown), 3 * x**2, rtol=1e-8, atol=1e-8)
+
+
+def test_a_grid_holds_stop_gradient_at_each_point(cli):
+    result = json.loads(
+        cli("grad", "sin(stop_gradient(x)**2)*x", "--over", "x=0:1:101", "--format", "json").output
+    )
+    assert result["agree"] and result["methods"]["numeric"]["max_abs_error"] < 1e-9
 
 
 @pytest.mark.parametrize(

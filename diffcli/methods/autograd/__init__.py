@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -53,6 +53,7 @@ class TorchBackend:
     """Evaluates the tree with torch tensors on one device and dtype."""
 
     form = "torch"
+    held: ClassVar[dict[int, Any]] = {}
     kit = torch
 
     def __init__(self, device: torch.device, dtype: torch.dtype) -> None:

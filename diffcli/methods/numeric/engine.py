@@ -36,10 +36,13 @@ def differentiate(
     dtype_name: str = "float64",
     step: float | None = None,
     memory_mib: float = DEFAULT_MEMORY_MIB,
+    hold_stops: bool = True,
 ) -> Outcome:
-    """Derivative of every output by every entry of the wrt variables, by finite differences."""
+    """Derivative of every output by every entry of the wrt variables, by finite differences.
+    Each stop_gradient is held at its value at the point while the rest is perturbed, as
+    detach does (`hold_stops=False` differentiates the function without the stops)."""
     dtype = DTYPES[dtype_name]
-    sampler = Sampler(problem, dtype, memory_mib)
+    sampler = Sampler(problem, dtype, memory_mib, hold_stops)
     table, estimate, steps = _derive(sampler, scheme_name, step)
     # a float result is never closer than its own rounding
     estimate = estimate + EPSILON[dtype] * abs(table)

@@ -8,7 +8,7 @@ import numpy as np
 
 from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
-from diffcli.lang.expr import Const, Num
+from diffcli.lang.expr import Const, Expr, Num, stops_in
 from diffcli.lang.ops import CONSTANTS
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -63,8 +63,9 @@ class NumpyBackend:
     form = "numpy"
     kit = BatchedNumpy()
 
-    def __init__(self, dtype: type) -> None:
+    def __init__(self, dtype: type, held: dict[int, np.ndarray] | None = None) -> None:
         self.dtype = dtype
+        self.held = held or {}
 
     def number(self, node: Num | Const) -> np.ndarray:
         value = float(node.value) if isinstance(node, Num) else CONSTANTS[node.name].value
@@ -91,8 +92,31 @@ def value_at_point(problem: Problem, dtype: type = np.float64) -> np.ndarray:
         return evaluate_at(problem, leaves(problem, dtype), dtype)[0]
 
 
-def evaluate_at(problem: Problem, values: dict[str, np.ndarray], dtype: type) -> np.ndarray:
-    """f at a batch of points (axis 0 of every value): the tree, or the --python function."""
+def evaluate_at(
+    problem: Problem,
+    values: dict[str, np.ndarray],
+    dtype: type,
+    held: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
+    """f at a batch of points (axis 0 of every value): the tree, or the --python function;
+    `held` gives some nodes' values instead (stop_gradient's, at the unperturbed point)."""
     if problem.rows is not None:
         return problem.rows(values)
-    return np.asarray(evaluate(problem.expr, values, NumpyBackend(dtype)))
+    return np.asarray(evaluate(problem.expr, values, NumpyBackend(dtype, held)))
+
+
+def stops_held(problem: Problem, base: dict[str, np.ndarray], dtype: type) -> dict[int, np.ndarray]:
+    """Each stop_gradient of the tree, by id, with its value at the point `base` (a batch of
+    one): finite differences then perturb everything but what the stops cut off."""
+    stops = {id(node) for node in stops_in(problem.expr)}
+    if not stops:
+        return {}
+    held: dict[int, np.ndarray] = {}
+
+    def keep(node: Expr, value: np.ndarray) -> None:
+        if id(node) in stops:
+            held[id(node)] = value
+
+    with np.errstate(all="ignore"):
+        evaluate(problem.expr, base, NumpyBackend(dtype), keep)
+    return held

@@ -12,7 +12,7 @@ import numpy as np
 from diffcli.core.problem import Problem
 from diffcli.core.resources import rows_per_chunk
 from diffcli.lang.expr import Call, Expr, Index, Num, Var, walk
-from diffcli.methods.numeric.kit import COMPLEX, EPSILON, evaluate_at, leaves
+from diffcli.methods.numeric.kit import COMPLEX, EPSILON, evaluate_at, leaves, stops_held
 
 
 class _Base(NamedTuple):
@@ -138,8 +138,11 @@ class Sampler:
     and the deadline is checked between chunks.
     """
 
-    def __init__(self, problem: Problem, dtype: type, memory_mib: float) -> None:
+    def __init__(
+        self, problem: Problem, dtype: type, memory_mib: float, hold_stops: bool = True
+    ) -> None:
         self._know(problem, dtype, memory_mib, _base(problem, dtype))
+        self.held = stops_held(problem, self.base, dtype) if hold_stops else {}
 
     def _know(self, problem: Problem, dtype: type, memory_mib: float, known: _Base) -> None:
         self.problem = problem
@@ -208,7 +211,7 @@ class Sampler:
             size = math.prod(shape)
             values[name] = points[:, start : start + size].reshape((count, *shape))
             start += size
-        out = evaluate_at(self.problem, values, self.dtype)
+        out = evaluate_at(self.problem, values, self.dtype, self.held)
         if out.shape[0] != count:  # nothing depended on the moved entries
             out = np.broadcast_to(out, (count, *out.shape[1:]))
         return out
@@ -218,14 +221,17 @@ class AlongSampler(Sampler):
     """f along one scalar variable, for a grid: entry i is the i-th point x_i of the grid,
     and moving entry i evaluates f at x_i plus the move alone (the other variables stay at
     the point). The stencils, steps and estimates are then those of a derivative at a point,
-    one per grid point."""
+    one per grid point, each stop_gradient held at its value at that point."""
 
     def __init__(
         self, problem: Problem, name: str, xs: np.ndarray, dtype: type, memory_mib: float
     ) -> None:
         x0 = np.array(xs, dtype=dtype).ravel()
-        known = _facts(problem, leaves(problem, dtype), x0, dtype, 1)
+        base = leaves(problem, dtype)
+        known = _facts(problem, base, x0, dtype, 1)
         self._know(problem, dtype, memory_mib, known._replace(scalar=False))
+        self.stops_at_x0 = stops_held(problem, {**base, name: x0}, dtype)
+        self.rows = np.arange(0)  # the grid points of the chunk being evaluated
         self.name = name
 
     def single(self, moves: np.ndarray) -> np.ndarray:
@@ -233,22 +239,25 @@ class AlongSampler(Sampler):
         n = self.x0.size
 
         def points(start: int, stop: int) -> np.ndarray:
-            at = self.x0[np.arange(start, stop) % n]
-            return np.add(at, flat[start:stop], dtype=self._working(flat))
+            self.rows = np.arange(start, stop) % n
+            return np.add(self.x0[self.rows], flat[start:stop], dtype=self._working(flat))
 
         return self._in_chunks(flat.size, self.chunk, points)
 
     def _at(self, points: np.ndarray) -> np.ndarray:
         self.evaluations += len(points)
-        return f_along(self.problem, self.name, points)
+        held = {node: value[self.rows] for node, value in self.stops_at_x0.items()}
+        return f_along(self.problem, self.name, points, held)
 
 
-def f_along(problem: Problem, name: str, xs: np.ndarray) -> np.ndarray:
+def f_along(
+    problem: Problem, name: str, xs: np.ndarray, held: dict[int, np.ndarray] | None = None
+) -> np.ndarray:
     """f with the scalar variable `name` at each of xs (float or complex), the others at the
-    point: one value per entry of xs."""
+    point, and the `held` nodes at their given values: one value per entry of xs."""
     dtype = np.float64 if xs.dtype in (np.float64, np.complex128) else np.float32
     values = leaves(problem, dtype)
     values[name] = xs
     with np.errstate(all="ignore"):
-        out = evaluate_at(problem, values, dtype)
+        out = evaluate_at(problem, values, dtype, held)
     return np.broadcast_to(out, xs.shape) if out.shape != xs.shape else out
