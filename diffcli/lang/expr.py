@@ -138,7 +138,7 @@ def _typed(node: Expr, kids: tuple[Expr, ...], shapes: dict[str, Shape], text: s
         try:
             shape = node.op.shape(arg_shapes)
         except ValueError as problem:
-            raise ShapeError(f"{node.op.name}: {problem}", text, *node.span) from None
+            raise ShapeError(f"{node.op.spelling}: {problem}", text, *node.span) from None
         return replace(node, args=kids, shape=shape)
     if isinstance(node, Index):
         return replace(node, base=kids[0], shape=_index_shape(node, kids[0].shape, text))

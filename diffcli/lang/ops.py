@@ -44,6 +44,11 @@ class Op:
     # whose rounding is relative to a result; None for anything else (sigmoid and softplus
     # go through logaddexp, which rounds a value of size |x|)
     rounding: str | None = None
+    written: str | None = None  # the name users write, where two rows share one (norm, log)
+
+    @property
+    def spelling(self) -> str:
+        return self.written or self.name
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -90,6 +95,18 @@ def broadcast(shapes: Sequence[Shape]) -> Shape:
 
 
 def to_scalar(shapes: Sequence[Shape]) -> Shape:
+    return ()
+
+
+def entrywise_norm1(shapes: Sequence[Shape]) -> Shape:
+    """norm(x, 1) of a vector (or a number). Of a matrix, NumPy's and torch's norm(A, 1) is
+    the induced norm (the largest column sum of |A|), not the sum of |entries| this row
+    computes: refused, with the spelling of either."""
+    if len(shapes[0]) > 1:
+        raise ValueError(
+            f"norm(A, 1) of a matrix (shape {shapes[0]}) is ambiguous: NumPy's is the largest "
+            "column sum of abs(A); write sum(abs(A)) for the sum of all entries' sizes"
+        )
     return ()
 
 
@@ -375,6 +392,7 @@ OPS: tuple[Op, ...] = (
         numpy=lambda m, a, b: m.divide(m.log(a), m.log(b)),
         torch=lambda m, a, b: m.log(a) / m.log(b),
         sympy=lambda m, a, b: m.log(a) / m.log(b),
+        written="log",
     ),
     Op(
         "sum",
@@ -424,12 +442,13 @@ OPS: tuple[Op, ...] = (
     Op(
         "norm1",
         1,
-        to_scalar,
+        entrywise_norm1,
         numpy=lambda m, a: m.abs(a).sum(axis=m.sample_axes(a)),
         torch=lambda m, a: m.linalg.vector_norm(a, 1),
         sympy=lambda m, a: m.sum(m.abs(a)),
         kink="any_zero",
         analytic=False,
+        written="norm",
     ),
     Op(
         "logsumexp",

@@ -38,7 +38,7 @@ def _text(expr: Expr) -> tuple[str, int]:
             return f"{_wrap(left, op.precedence + 1)}**{_wrap(right, op.precedence)}", op.precedence
         tighter = op.precedence + (1 if op.name in ("sub", "div", "matmul") else 0)
         return f"{_wrap(left, op.precedence)} {op.infix} {_wrap(right, tighter)}", op.precedence
-    name = {"norm1": "norm", "logb": "log"}.get(op.name, op.name)
+    name = op.spelling
     args = [to_text(arg) for arg in expr.args]
     if op.name == "norm1":
         args.append("1")

@@ -64,3 +64,89 @@ def test_constants_are_rows_with_their_exact_forms():
     comparison = diffcli.compare("pi*x + e*x**2", "x=0.5")
     assert comparison.agree
     assert comparison.reference.value["x"] == pytest.approx(math.pi + math.e)
+
+
+A = [[0.3, 0.5], [0.7, 0.2]]
+B = [[0.4, 0.1], [0.6, 0.9]]
+
+
+def _numpy_reference(name: str):
+    """What NumPy (or SciPy) itself computes for each function of the language."""
+    import numpy as np
+    from scipy import special
+
+    renamed = {
+        "asin": "arcsin",
+        "acos": "arccos",
+        "atan": "arctan",
+        "asinh": "arcsinh",
+        "acosh": "arccosh",
+        "atanh": "arctanh",
+        "atan2": "arctan2",
+        "max": "maximum",
+        "min": "minimum",
+        "pow": "power",
+    }
+    own = {
+        "erf": special.erf,
+        "sigmoid": special.expit,
+        "relu": lambda a: np.maximum(a, 0),
+        "softplus": lambda a: np.logaddexp(0, a),
+        "norm": np.linalg.norm,
+        "det": np.linalg.det,
+        "logsumexp": special.logsumexp,
+        "stop_gradient": lambda a: a,
+        "detach": lambda a: a,
+        "log": lambda a, *base: np.log(a) / (np.log(base[0]) if base else 1),
+    }
+    return own.get(name) or getattr(np, renamed.get(name, name))
+
+
+def _matrix_calls():
+    for name, arity in sorted(CALLABLE):
+        matrix = "(A + 1)" if name == "acosh" else "A"
+        yield name, arity, f"{name}({', '.join([matrix, 'B'][:arity])})"
+
+
+@pytest.mark.parametrize(("name", "arity", "text"), list(_matrix_calls()), ids=lambda v: str(v))
+def test_on_matrices_every_function_means_what_numpy_means(name, arity, text):
+    """Each engine's value of f(A) (or f(A, B)) is NumPy's, or the shape check refuses it."""
+    import numpy as np
+    import sympy as sp
+    import torch
+
+    from diffcli.core.errors import ShapeError
+    from diffcli.core.problem import build_problem
+    from diffcli.lang.evaluate import evaluate
+    from diffcli.methods.autograd import TorchBackend
+    from diffcli.methods.numeric import value_at_point
+    from diffcli.methods.symbolic import SympyBackend
+
+    try:
+        problem = build_problem(text, f"A={A}, B={B}", command="jacobian")
+    except ShapeError:
+        pytest.skip(f"{text} is refused on matrices, with a message")
+    a = np.array(A) + (1 if name == "acosh" else 0)
+    expected = _numpy_reference(name)(*[a, np.array(B)][:arity])
+    torch_leaves = {
+        "A": torch.tensor(A, dtype=torch.float64),
+        "B": torch.tensor(B, dtype=torch.float64),
+    }
+    exact = {k: sp.Matrix(v).applyfunc(sp.nsimplify) for k, v in (("A", A), ("B", B))}
+    exact = {k: np.array(m.tolist(), dtype=object) for k, m in exact.items()}
+    by_torch = evaluate(
+        problem.expr, torch_leaves, TorchBackend(torch.device("cpu"), torch.float64)
+    )
+    by_sympy = evaluate(problem.expr, exact, SympyBackend())
+    np.testing.assert_allclose(value_at_point(problem), expected, rtol=1e-12, err_msg="numpy")
+    np.testing.assert_allclose(by_torch.detach().numpy(), expected, rtol=1e-12, err_msg="torch")
+    entries = np.asarray(by_sympy, dtype=object)
+    sympy_value = np.vectorize(lambda e: float(sp.N(e, 30)), otypes=[float])(entries)
+    np.testing.assert_allclose(sympy_value, expected, rtol=1e-12, err_msg="sympy")
+
+
+def test_norm_1_of_a_matrix_is_refused_with_numpy_s_meaning():
+    from diffcli.core.errors import ShapeError
+
+    with pytest.raises(ShapeError, match=r"norm: norm\(A, 1\) of a matrix .* largest column sum"):
+        diffcli.compare("norm(A, 1)", "A=[[1,-2],[3,4]]")
