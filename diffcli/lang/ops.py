@@ -194,6 +194,17 @@ def _numpy_matmul(m: Any, a: Any, b: Any) -> Any:
     return product
 
 
+def _numpy_norm(m: Any, a: Any) -> Any:
+    """The 2-norm per point, scaled by the largest entry so that squares cannot overflow
+    (1e200); unscaled for the complex step, where it must stay complex-analytic."""
+    if m.iscomplexobj(a):
+        return m.sqrt((a * a).sum(axis=m.sample_axes(a)))
+    flat = m.abs(a).reshape(a.shape[0], -1)
+    top = flat.max(axis=1, keepdims=True)
+    scale = m.where(top > 0, top, 1.0)
+    return (scale * m.sqrt(((flat / scale) ** 2).sum(axis=1, keepdims=True)))[:, 0]
+
+
 def _numpy_logsumexp(m: Any, a: Any) -> Any:
     """log sum exp per point, shifted by the largest entry so that exp cannot overflow."""
     axes = m.sample_axes(a)
@@ -279,7 +290,7 @@ OPS: tuple[Op, ...] = (
         numpy=lambda m, a: m.expm1(a),
         rounding="result",
         torch=lambda m, a: m.expm1(a),
-        sympy=lambda m, a: m.exp(a) - 1,
+        sympy=lambda m, a: m.expm1(a),
     ),
     Op(
         "log1p",
@@ -288,7 +299,7 @@ OPS: tuple[Op, ...] = (
         numpy=lambda m, a: m.log1p(a),
         rounding="result",
         torch=lambda m, a: m.log1p(a),
-        sympy=lambda m, a: m.log(1 + a),
+        sympy=lambda m, a: m.log1p(a),
     ),
     Op(
         "log2",
@@ -324,7 +335,7 @@ OPS: tuple[Op, ...] = (
         same_shape,
         numpy=_numpy_sigmoid,
         torch=lambda m, a: m.sigmoid(a),
-        sympy=lambda m, a: 1 / (1 + m.exp(-a)),
+        sympy=lambda m, a: m.sigmoid(a),
     ),
     Op(
         "relu",
@@ -343,7 +354,7 @@ OPS: tuple[Op, ...] = (
         same_shape,
         numpy=_numpy_softplus,
         torch=lambda m, a: m.nn.functional.softplus(a),
-        sympy=lambda m, a: m.log(1 + m.exp(a)),
+        sympy=lambda m, a: m.softplus(a),
     ),
     Op(
         "atan2",
@@ -361,7 +372,7 @@ OPS: tuple[Op, ...] = (
         broadcast,
         numpy=lambda m, a, b: m.hypot(a, b),
         torch=lambda m, a, b: m.hypot(a, b),
-        sympy=lambda m, a, b: m.sqrt(a**2 + b**2),
+        sympy=lambda m, a, b: m.hypot(a, b),
         kink="both_zero",
         analytic=False,
     ),
@@ -433,9 +444,9 @@ OPS: tuple[Op, ...] = (
         "norm",
         1,
         to_scalar,
-        numpy=lambda m, a: m.sqrt((a * a).sum(axis=m.sample_axes(a))),
+        numpy=_numpy_norm,
         torch=lambda m, a: m.linalg.vector_norm(a),
-        sympy=lambda m, a: m.sqrt(m.sum(a**2)),
+        sympy=lambda m, a: m.norm(a),
         matrix=lambda m, a: m.norm(a),
         kink="all_zero",
     ),
@@ -456,7 +467,7 @@ OPS: tuple[Op, ...] = (
         reduce_array,
         numpy=_numpy_logsumexp,
         torch=lambda m, a: m.logsumexp(a.reshape(-1), 0),
-        sympy=lambda m, a: m.log(m.sum(m.exp(a))),
+        sympy=lambda m, a: m.logsumexp(a),
     ),
     Op(
         "softmax",
@@ -464,7 +475,7 @@ OPS: tuple[Op, ...] = (
         vector_shape,
         numpy=_numpy_softmax,
         torch=lambda m, a: m.softmax(a, 0),
-        sympy=lambda m, a: m.exp(a) / m.sum(m.exp(a)),
+        sympy=lambda m, a: m.exp(a - m.logsumexp(a)),
     ),
     Op(
         "trace",

@@ -23,6 +23,7 @@ from diffcli.lang.expr import Const, Expr, Num, Shape
 from diffcli.lang.ops import CONSTANTS
 from diffcli.lang.point import component_names
 from diffcli.methods import HESSIAN, Outcome
+from diffcli.methods import stable_functions as stable
 from diffcli.methods.partials import Partials
 
 REFERENCE_DIGITS = 40
@@ -67,6 +68,7 @@ class StopGradient(sp.Function):
 _NAMES: dict[str, Callable[..., Any]] = {
     "abs": sp.Abs,
     "stop_gradient": StopGradient,
+    **stable.NAMES,
 }
 
 
@@ -97,6 +99,14 @@ class SympyKit:
     @staticmethod
     def prod(a: Any) -> Any:
         return sp.Mul(*np.ravel(a)) if isinstance(a, np.ndarray) else a
+
+    @staticmethod
+    def logsumexp(a: Any) -> Any:
+        return stable.logsumexp(*np.ravel(a)) if isinstance(a, np.ndarray) else a
+
+    @staticmethod
+    def norm(a: Any) -> Any:
+        return stable.norm(*np.ravel(a)) if isinstance(a, np.ndarray) else sp.Abs(a)
 
     @staticmethod
     def size(a: Any) -> int:
@@ -362,6 +372,7 @@ FLOAT_FORMS: dict[Any, tuple[Callable[..., Any], Callable[..., Any]]] = {
     sp.sec: (lambda v: 1 / math.cos(v), lambda v: 1 / np.cos(v)),
     sp.csc: (lambda v: 1 / math.sin(v), lambda v: 1 / np.sin(v)),
     sp.cot: (lambda v: 1 / math.tan(v), lambda v: 1 / np.tan(v)),
+    **stable.FLOAT_FORMS,
 }
 
 

@@ -1,0 +1,161 @@
+"""The language's numerically stable functions as SymPy functions of their own.
+
+Expanded into exp, log and sqrt, logsumexp(x) at x = 1000 overflows in float64 although its
+gradient, softmax(x), is an ordinary number. Kept as themselves, each has its own
+derivative rule (d logsumexp = softmax, d softplus = sigmoid, d hypot(x, y)/dx =
+x / hypot(x, y)), prints as the language writes it, and has a stable float form
+(FLOAT_FORMS: Python's math for one point, NumPy for many). High-precision values go
+through the elementary form, which mpmath evaluates without overflow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+
+class _Stable(sp.Function):
+    """A function with an elementary form for evalf and its own float form."""
+
+    def elementary(self) -> sp.Expr:
+        raise NotImplementedError
+
+    def _eval_evalf(self, prec: int) -> sp.Expr:
+        return self.elementary().evalf(prec_to_digits(prec))
+
+    def _eval_is_extended_real(self) -> bool | None:
+        return True if all(a.is_extended_real for a in self.args) else None
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"{type(self).__name__}({', '.join(printer._print(a) for a in self.args)})"
+
+
+def prec_to_digits(prec: int) -> int:
+    """SymPy's binary precision as decimal digits (a few more, for the elementary form's
+    own cancellations)."""
+    return int(prec * math.log10(2)) + 5
+
+
+class logsumexp(_Stable):
+    """log(exp(x0) + exp(x1) + ...); its partials are softmax's entries."""
+
+    def elementary(self) -> sp.Expr:
+        return sp.log(sp.Add(*[sp.exp(a) for a in self.args]))
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.exp(self.args[argindex - 1] - self)
+
+
+class softplus(_Stable):
+    """log(1 + exp(x)); its derivative is sigmoid(x)."""
+
+    nargs = 1
+
+    def elementary(self) -> sp.Expr:
+        return sp.log(1 + sp.exp(self.args[0]))
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sigmoid(self.args[0])
+
+
+class sigmoid(_Stable):
+    """1 / (1 + exp(-x)); its derivative is sigmoid(x) (1 - sigmoid(x))."""
+
+    nargs = 1
+
+    def elementary(self) -> sp.Expr:
+        return 1 / (1 + sp.exp(-self.args[0]))
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sigmoid(self.args[0]) * (1 - sigmoid(self.args[0]))
+
+
+class hypot(_Stable):
+    """sqrt(x0² + x1² + ...) without overflow; its partials are xi / hypot."""
+
+    def elementary(self) -> sp.Expr:
+        return sp.sqrt(sp.Add(*[a**2 for a in self.args]))
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return self.args[argindex - 1] / self
+
+
+class norm(hypot):
+    """The 2-norm of a vector's entries: hypot of them all, printed as norm."""
+
+
+class log1p(_Stable):
+    """log(1 + x), exact for tiny x."""
+
+    nargs = 1
+
+    def elementary(self) -> sp.Expr:
+        return sp.log(1 + self.args[0])
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return 1 / (1 + self.args[0])
+
+
+class expm1(_Stable):
+    """exp(x) - 1, exact for tiny x."""
+
+    nargs = 1
+
+    def elementary(self) -> sp.Expr:
+        return sp.exp(self.args[0]) - 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.exp(self.args[0])
+
+
+def _logsumexp(*values: float) -> float:
+    top = max(values)
+    if math.isinf(top):
+        return top
+    return top + math.log(math.fsum(math.exp(v - top) for v in values))
+
+
+def _softplus(v: float) -> float:
+    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+
+
+def _sigmoid(v: float) -> float:
+    if v >= 0:
+        return 1 / (1 + math.exp(-v))
+    z = math.exp(v)
+    return z / (1 + z)
+
+
+def _reduced(function: Any) -> Callable[..., Any]:
+    def apply(*values: Any) -> Any:
+        result = values[0]
+        for value in values[1:]:
+            result = function(result, value)
+        return result
+
+    return apply
+
+
+def _array_logsumexp(*values: Any) -> Any:
+    return values[0] if len(values) == 1 else _reduced(np.logaddexp)(*values)
+
+
+def _array_norm(*values: Any) -> Any:
+    return np.abs(values[0]) if len(values) == 1 else _reduced(np.hypot)(*values)
+
+
+# each class's float forms: (one point with Python's math, many points with NumPy)
+FLOAT_FORMS: dict[Any, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    logsumexp: (_logsumexp, _array_logsumexp),
+    softplus: (_softplus, lambda v: np.logaddexp(0, v)),
+    sigmoid: (_sigmoid, lambda v: np.exp(-np.logaddexp(0, -v))),
+    hypot: (math.hypot, _array_norm),
+    norm: (math.hypot, _array_norm),
+    log1p: (math.log1p, np.log1p),
+    expm1: (math.expm1, np.expm1),
+}
+NAMES: dict[str, Any] = {cls.__name__: cls for cls in FLOAT_FORMS}

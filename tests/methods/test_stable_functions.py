@@ -1,0 +1,61 @@
+"""methods/stable_functions.py: the language's stable functions stay themselves in SymPy,
+so symbolic answers where the expanded formula overflows in float64. Values from mpmath at
+40 digits, not from diffcli's engines."""
+
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import diffcli
+
+mp.mp.dps = 40
+
+
+def _softmax(values):
+    weights = [mp.exp(mp.mpf(v)) for v in values]
+    return [float(w / mp.fsum(weights)) for w in weights]
+
+
+def _d_log_softplus(x):
+    x = mp.mpf(x)
+    return float(mp.exp(x) / ((1 + mp.exp(x)) * mp.log(1 + mp.exp(x))))
+
+
+CASES = [
+    ("logsumexp(x)", "x=[1000, 1001, 1002]", {"x": _softmax([1000, 1001, 1002])}),
+    ("logsumexp(x)", "x=[-1000, -1001, -1002]", {"x": _softmax([-1000, -1001, -1002])}),
+    ("log(softplus(x))", "x=-40", {"x": _d_log_softplus(-40)}),
+    ("softplus(x)", "x=800", {"x": 1.0}),
+    ("hypot(x, y)", "x=1e200,y=1e200", {"x": float(1 / mp.sqrt(2)), "y": float(1 / mp.sqrt(2))}),
+    ("norm(x)", "x=[1e200, 2e200]", {"x": [float(1 / mp.sqrt(5)), float(2 / mp.sqrt(5))]}),
+    ("norm(x)", "x=[3e-200, 4e-200]", {"x": [0.6, 0.8]}),
+    ("log1p(x)", "x=1e-12", {"x": float(1 / (1 + mp.mpf("1e-12")))}),
+    ("expm1(x)", "x=700", {"x": float(mp.exp(700))}),
+]
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "truth"), CASES, ids=[c[0] + " " + c[1] for c in CASES]
+)
+def test_symbolic_answers_where_the_expanded_formula_would_overflow(expression, at, truth):
+    # finite differences step on the scale of max(1, |x|): at 1e-200 they see norm's kink
+    methods = "symbolic" if "e-200" in at else "symbolic,numeric"
+    comparison = diffcli.compare(expression, at, methods=methods, closed_forms=False)
+    symbolic = comparison.methods["symbolic"]
+    for name, value in truth.items():
+        np.testing.assert_allclose(symbolic.value[name], value, rtol=1e-12)
+        np.testing.assert_allclose(comparison.reference.value[name], value, rtol=1e-15)
+    assert comparison.status == "agree", comparison.notes
+
+
+def test_the_formula_names_the_functions_and_their_rules():
+    comparison = diffcli.compare("log(softplus(x)) + hypot(x, y)", "x=1,y=2")
+    formula = comparison.methods["symbolic"].details["formula"]
+    assert formula == {"x": "x/hypot(x, y) + sigmoid(x)/softplus(x)", "y": "y/hypot(x, y)"}
+    assert "d softplus(u)/du = sigmoid(u)" in diffcli.explain("softplus(x)").text()
+    softmax = diffcli.compare("logsumexp(x)", "x=[1, 2]").methods["symbolic"].details["formula"]
+    assert softmax == {
+        "x": ["exp(x[0] - logsumexp(x[0], x[1]))", "exp(x[1] - logsumexp(x[0], x[1]))"]
+    }
