@@ -429,10 +429,12 @@ def _closed_form(
 
 
 def _function_scale(problem: Problem) -> tuple[float, bool]:
-    """max(1, |f(x0)|) over its finite entries (what round-off in f is measured against),
-    and whether every entry of f(x0) is finite."""
-    from diffcli.methods.numeric import value_at_point
+    """max(1, |f(x0)|, its largest term) over finite entries (what round-off in f is
+    measured against: at a minimum the terms may be far larger than f), and whether every
+    entry of f(x0) is finite."""
+    from diffcli.methods.numeric.kit import largest_term, value_at_point
 
     value = value_at_point(problem)
     finite = np.isfinite(value)
-    return max(1.0, float(np.max(np.abs(value[finite]), initial=0.0))), bool(finite.all())
+    size = float(np.max(np.abs(value[finite]), initial=0.0))
+    return max(1.0, size, largest_term(problem)), bool(finite.all())

@@ -27,6 +27,7 @@ from diffcli.methods import stable_functions as stable
 from diffcli.methods.partials import Partials
 
 REFERENCE_DIGITS = 40
+NO_DIGITS = 4  # bits: an evalf result this imprecise has no significant digit
 
 
 class StopGradient(sp.Function):
@@ -311,6 +312,10 @@ def to_float(value: sp.Expr) -> tuple[float, str | None]:
         return (math.inf if value is sp.oo else -math.inf), "infinite"
     if value is sp.nan:
         return math.nan, "undefined"
+    if isinstance(value, sp.Float) and value._prec < NO_DIGITS:
+        # evalf's "0.e-170": terms cancelled to below the working precision, not a value
+        # (-200 x**2 + 200 y at x = y = 1); the number is 0 as far as any digit goes
+        return 0.0, None
     if value.is_number:
         real, imag = value.as_real_imag()
         try:

@@ -8,9 +8,10 @@ import numpy as np
 
 from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
-from diffcli.lang.expr import Const, Expr, Num, stops_in
+from diffcli.lang.expr import Call, Const, Expr, Num, stops_in, walk
 from diffcli.lang.ops import CONSTANTS
 
+SUMS = frozenset({"add", "sub", "sum"})  # operations whose terms may cancel
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
@@ -120,3 +121,36 @@ def stops_held(problem: Problem, base: dict[str, np.ndarray], dtype: type) -> di
     with np.errstate(all="ignore"):
         evaluate(problem.expr, base, NumpyBackend(dtype), keep)
     return held
+
+
+def largest_terms(problem: Problem, values: dict[str, np.ndarray], dtype: type) -> np.ndarray:
+    """Per point of a batch, the largest |term| that f adds or subtracts (an argument of +,
+    - or sum, every entry of it), or |f| itself: the size f's round-off is relative to
+    where terms cancel. The Goldstein-Price function at its minimum is 3, summed from terms
+    up to 48, so its noise is 48 eps, not 3 eps. Empty for a --python function, whose
+    operations cannot be read."""
+    if problem.expr is None:
+        return np.zeros(0)
+    summed = {
+        id(arg)
+        for node in walk(problem.expr)
+        if isinstance(node, Call) and node.op is not None and node.op.name in SUMS
+        for arg in node.args
+    }
+    largest: list[np.ndarray] = []
+
+    def keep(node: Expr, value: np.ndarray) -> None:
+        if id(node) in summed or node is problem.expr:
+            sizes = np.abs(np.asarray(value, dtype=np.float64))
+            sizes = np.where(np.isfinite(sizes), sizes, 0.0)
+            largest.append(sizes.reshape(sizes.shape[0], -1).max(axis=1))
+
+    with np.errstate(all="ignore"):
+        evaluate(problem.expr, values, NumpyBackend(dtype), keep)
+    return np.max(np.broadcast_arrays(*largest), axis=0)
+
+
+def largest_term(problem: Problem, dtype: type = np.float64) -> float:
+    """largest_terms at the point: one number (0 for a --python function)."""
+    terms = largest_terms(problem, leaves(problem, dtype), dtype)
+    return float(terms.max(initial=0.0))

@@ -12,7 +12,15 @@ import numpy as np
 from diffcli.core.problem import Problem
 from diffcli.core.resources import rows_per_chunk
 from diffcli.lang.expr import Call, Expr, Index, Num, Var, walk
-from diffcli.methods.numeric.kit import COMPLEX, EPSILON, evaluate_at, leaves, stops_held
+from diffcli.methods.numeric.kit import (
+    COMPLEX,
+    EPSILON,
+    SUMS,
+    evaluate_at,
+    largest_terms,
+    leaves,
+    stops_held,
+)
 
 
 class _Base(NamedTuple):
@@ -28,9 +36,10 @@ class _Base(NamedTuple):
     size: np.ndarray  # |x0|
     ceiling: np.ndarray  # the power of two above |x0|: past it x0 + 2h may not be exact
     inner: np.ndarray  # |x0| where f rounds the entries inside, else 0 (see _rounds_inside)
-    # f's noise is eps * max(floor, roundings |f|): a floor of 1 where f adds or
-    # subtracts (see _sums); else each of the roundings of a product is relative to |f|
-    floor: float
+    # f's noise is eps * max(floor, roundings |f|): where f adds or subtracts (see _sums)
+    # a floor of its largest summed term (at least 1); else each of the roundings of a
+    # product is relative to |f|
+    floor: float | np.ndarray  # per entry on a grid (each point has its own terms)
     roundings: float
 
 
@@ -45,14 +54,21 @@ def _base(problem: Problem, dtype: type) -> _Base:
         x0 = np.concatenate([base[name].ravel() for name in problem.wrt])
         if len(_BASES) > 64:
             _BASES.clear()
-        cached = _BASES[key] = (problem, _facts(problem, base, x0, dtype, x0.size))
+        terms = largest_terms(problem, base, dtype).max(initial=0.0)
+        cached = _BASES[key] = (problem, _facts(problem, base, x0, dtype, x0.size, terms))
     return cached[1]
 
 
 def _facts(
-    problem: Problem, base: dict[str, np.ndarray], x0: np.ndarray, dtype: type, entries: int
+    problem: Problem,
+    base: dict[str, np.ndarray],
+    x0: np.ndarray,
+    dtype: type,
+    entries: int,
+    terms: float | np.ndarray,
 ) -> _Base:
-    """What a sampler needs of f and of the entries x0 it moves (`entries` of them per point)."""
+    """What a sampler needs of f and of the entries x0 it moves (`entries` of them per
+    point); `terms` is f's largest summed term there (kit.largest_terms), or one per point."""
     size = np.abs(x0)
     scale = np.maximum(size, 1.0)
     ceiling = np.ldexp(1.0, np.frexp(size)[1])
@@ -61,7 +77,10 @@ def _facts(
     scalar = x0.size == 1 and problem.output_shape == () and dtype is np.float64
     rounds = _rounds_inside(problem)
     inner = size if rounds else np.zeros_like(x0)
-    floor, roundings = (1.0, 1.0) if rounds or _sums(problem) else (0.0, _calls(problem))
+    if rounds or _sums(problem):
+        floor, roundings = np.maximum(1.0, terms), 1.0
+    else:
+        floor, roundings = 0.0, _calls(problem)
     elements = _row_elements(problem, entries)
     return _Base(base, x0, scale, scalar, elements, size, ceiling, inner, floor, roundings)
 
@@ -116,7 +135,7 @@ def _sums(problem: Problem) -> bool:
     if problem.expr is None:
         return True
     return any(
-        isinstance(node, Call) and node.op is not None and node.op.name in {"add", "sub", "sum"}
+        isinstance(node, Call) and node.op is not None and node.op.name in SUMS
         for node in walk(problem.expr)
     )
 
@@ -228,9 +247,10 @@ class AlongSampler(Sampler):
     ) -> None:
         x0 = np.array(xs, dtype=dtype).ravel()
         base = leaves(problem, dtype)
-        known = _facts(problem, base, x0, dtype, 1)
+        at_x0 = {**base, name: x0}
+        known = _facts(problem, base, x0, dtype, 1, largest_terms(problem, at_x0, dtype))
         self._know(problem, dtype, memory_mib, known._replace(scalar=False))
-        self.stops_at_x0 = stops_held(problem, {**base, name: x0}, dtype)
+        self.stops_at_x0 = stops_held(problem, at_x0, dtype)
         self.rows = np.arange(0)  # the grid points of the chunk being evaluated
         self.name = name
 
