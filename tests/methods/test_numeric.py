@@ -227,3 +227,17 @@ def test_richardson_near_a_domain_that_ends_at_0_steps_on_the_scale_of_x(x):
     error = abs(float(outcome.value["x"]) * x - 1)
     assert error < 1e-10
     assert abs(float(outcome.value["x"]) - 1 / x) <= outcome.details["error_estimate"]
+
+
+def test_a_badly_scaled_second_derivative_finds_its_step():
+    """exp(400000 x) at 1.7e-6: the first step (1e-4) is far outside the h^2 law, and the
+    move it suggests overshoots into the noise; the step comes back up. f'' from mpmath."""
+    import mpmath as mp
+
+    mp.mp.dps = 40
+    truth = float(mp.mpf(400000) ** 2 * mp.exp(mp.mpf(400000) * mp.mpf("1.7e-6")))
+    problem = build_problem("exp(400000*x) - 2", {"x": 1.7e-6}, order=2)
+    outcome = numeric.differentiate(problem, "central")
+    value = float(outcome.value["x"])
+    assert abs(value / truth - 1) < 1e-7
+    assert abs(value - truth) <= outcome.details["error_estimate"]

@@ -238,27 +238,39 @@ def settled(
     truncation against the measured noise: D(h) - D(2h) gives the h^p coefficient c, and
     c h^p = noise / h^K sets h. At most STEP_MOVES moves, each only while the better step
     is more than 2x away (a badly scaled function, such as sin(1000 x), or sin(x) far from
-    0); D is always at the final step."""
+    0); D is always at the final step. For K >= 2, a move down that lands where the change
+    is lost in the noise has overshot (far from the h^p law, as exp(400000 x) at a step of 1e-4, the
+    measured truncation says little about c): the step then goes back up, halfway (in log)
+    to the last step known to be too large."""
     offsets, weights = weighted(scheme, k)
     eps = sampler.eps
     h = first_step(sampler, scheme, k, step)
     p = scheme.accuracy
+    too_large = np.full(h.shape, np.inf)
     for moves in range(STEP_MOVES + 1):
         ladder = evaluate_ladder(sampler, offsets, np.stack([h, 2 * h]), k)
         d, roundoff = np.array(differences(ladder, weights, k, eps))
         if step is not None or moves == STEP_MOVES:
             break
-        better = _balanced_step(d, roundoff, h, p, k, sampler.x0)
-        if better is None:
+        moved = _balanced_step(d, roundoff, h, p, k, sampler.x0, too_large)
+        if moved is None:
             break
+        better, too_large = moved
         h = exact_steps(sampler, better)
     return d.reshape((2, *ladder.shape)), roundoff.reshape((2, *ladder.shape)), h
 
 
 def _balanced_step(
-    d: np.ndarray, roundoff: np.ndarray, h: np.ndarray, p: int, k: int, x0: np.ndarray
-) -> np.ndarray | None:
-    """The step where truncation c h^p equals round-off, per entry, if any is 2x off h.
+    d: np.ndarray,
+    roundoff: np.ndarray,
+    h: np.ndarray,
+    p: int,
+    k: int,
+    x0: np.ndarray,
+    too_large: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The step where truncation c h^p equals round-off, per entry, if any is 2x off h, and
+    the steps now known to be too large (those measured and moved down from).
 
     At h the truncation is T = |D(h) - D(2h)| / (2^p - 1) and the round-off R; as c h^p
     and noise / h^K they balance (c h*^p = (K/p) noise / h*^K) at h* = h ((K R) / (p T))
@@ -272,13 +284,19 @@ def _balanced_step(
     with np.errstate(divide="ignore", invalid="ignore"):
         ideal = h * ((k * roundoff_at_h) / (p * truncation_at_h)) ** (1.0 / (p + k))
     move = measurable & np.isfinite(ideal) & (ideal > 0) & ((ideal > 2 * h) | (ideal < h / 2))
+    # lost in the noise after a move down: back up, halfway to the step known too large
+    # (higher derivatives: their noise grows as 1/h^K, so an overshoot costs digits fast)
+    overshot = np.isfinite(change) & ~measurable & np.isfinite(too_large) & (too_large > 4 * h)
+    overshot &= k >= 2
+    up = np.sqrt(h * np.where(overshot, too_large, h))
     # a stencil that reaches outside the domain (log near 0) gets a smaller step, below
     # |x| itself when x is near a boundary at 0 (log(x) at 1e-300)
     outside = ~np.isfinite(change)
-    if not (move.any() or outside.any()):
+    if not (move.any() or outside.any() or overshot.any()):
         return None
     inside = np.where(x0 != 0, np.minimum(h / 16, np.abs(x0) / 4), h / 16)
-    return np.where(outside, inside, np.where(move, ideal, h))
+    better = np.where(outside, inside, np.where(move, ideal, np.where(overshot, up, h)))
+    return better, np.where(move & (ideal < h), h, too_large)
 
 
 def complex_step(sampler: Sampler, step: float | None) -> tuple[Any, Any, Any]:
