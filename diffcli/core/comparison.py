@@ -23,6 +23,7 @@ from diffcli.core.verdict import (
     find_kinks,
     hessian_summary,
     measure,
+    overflow_notes,
     verdict,
 )
 from diffcli.lang.expr import stops_in
@@ -102,6 +103,8 @@ def run(problem: Problem, options: Options, budget: Budget | None = None) -> Com
         ]
         notes.append(moved.note)
     notes.extend(note for note in measured if note)
+    if "symbolic" in results:
+        notes.extend(overflow_notes(results["symbolic"], reference, problem))
     if "numeric" in results and results["numeric"].ok and stops_in(problem.expr):
         without = _bounded(
             partial(_without_stops, problem, options),

@@ -166,6 +166,36 @@ def hessian_summary(
     return HessianSummary([float(v) for v in eigenvalues], kind)
 
 
+def overflow_notes(result: MethodResult, reference: Reference, problem: Problem) -> list[str]:
+    """Where the formula's float64 value is not finite but the exact value is, say which
+    entries: float64 overflowed inside the formula (sinh(x)**2 at 800), not the derivative."""
+    from diffcli.lang.point import component_names
+
+    if not result.ok or result.value is None or reference.value is None:
+        return []
+    entries: list[str] = []
+    for name, value in result.value.items():
+        exact = reference.value.get(name)
+        if exact is None or np.shape(exact) != np.shape(value):
+            continue
+        lost = ~np.isfinite(np.asarray(value)) & np.isfinite(np.asarray(exact))
+        if lost.any():
+            labels = component_names(name, np.shape(value)) if np.ndim(value) else [name]
+            shown = [
+                f"{label} = {e:.6g}"
+                for label, e, bad in zip(labels, np.ravel(exact), np.ravel(lost))
+                if bad
+            ]
+            entries.extend(shown)
+    if not entries:
+        return []
+    listed = ", ".join(entries[:4]) + (f" and {len(entries) - 4} more" if len(entries) > 4 else "")
+    return [
+        "symbolic: the formula is exact, but its float64 value overflows where the exact "
+        f"derivative is finite ({listed}): a term of the formula is past float64's range"
+    ]
+
+
 def find_kinks(problem: Problem, scale: float, memory_mib: float) -> list[Kink]:
     from diffcli.methods import numeric
     from diffcli.methods.kinks import kink_sites

@@ -59,3 +59,14 @@ def test_the_formula_names_the_functions_and_their_rules():
     assert softmax == {
         "x": ["exp(x[0] - logsumexp(x[0], x[1]))", "exp(x[1] - logsumexp(x[0], x[1]))"]
     }
+
+
+def test_a_formula_that_overflows_where_the_derivative_is_finite_says_so_per_entry():
+    """d tanh-as-sinh/cosh at 800 is 1/cosh(800)^2, about 1e-694 (mpmath): 0 in float64, yet
+    the formula 1 - sinh(x)**2/cosh(x)**2 overflows."""
+    exact = float(1 / mp.cosh(800) ** 2)
+    comparison = diffcli.compare("sinh(x)/cosh(x)", "x=800", methods="symbolic")
+    assert np.isinf(comparison.methods["symbolic"].value["x"])
+    assert comparison.reference.value["x"] == exact == 0.0
+    (note,) = [n for n in comparison.notes if n.startswith("symbolic: the formula is exact")]
+    assert "(x = 0)" in note
