@@ -215,8 +215,8 @@ def stepsize(expression: str, **raw: Any) -> None:
 @command("graph")
 def graph(expression: str | None, **raw: Any) -> None:
     """The computational graph with forward values and torch's adjoints (or tangents)."""
-    from diffcli.core.problem import build_problem
-    from diffcli.methods.autograd.graph import trace, trace_python_isolated
+    from diffcli.core.api import graph as trace_expression
+    from diffcli.methods.autograd.graph import trace_python_isolated
     from diffcli.render.graph import graph_views
 
     wrt = Options.from_raw(wrt=raw["wrt"]).wrt
@@ -227,8 +227,13 @@ def graph(expression: str | None, **raw: Any) -> None:
     if python is not None:
         result = trace_python_isolated(python, raw["at"], wrt, mode, raw["timeout"])
     else:
-        problem = build_problem(expression, raw["at"], wrt)
-        result = _within(raw["timeout"], "graph", lambda: trace(problem, mode, raw["device"]))
+        result = _within(
+            raw["timeout"],
+            "graph",
+            lambda: trace_expression(
+                expression, raw["at"], wrt=wrt, mode=mode, device=raw["device"]
+            ),
+        )
     view = graph_views(result, raw["output_format"])
     if isinstance(view, str):
         click.echo(view)

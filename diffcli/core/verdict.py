@@ -180,7 +180,7 @@ def overflow_notes(result: MethodResult, reference: Reference, problem: Problem)
             continue
         lost = ~np.isfinite(np.asarray(value)) & np.isfinite(np.asarray(exact))
         if lost.any():
-            labels = component_names(name, np.shape(value)) if np.ndim(value) else [name]
+            labels = component_names(name, np.shape(value))
             shown = [
                 f"{label} = {e:.6g}"
                 for label, e, bad in zip(labels, np.ravel(exact), np.ravel(lost))
