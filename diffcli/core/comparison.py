@@ -335,6 +335,8 @@ def _method(name: str, problem: Problem, options: Options) -> Callable[[], Outco
         )
     from diffcli.methods import autograd
 
+    if options.mode == "forward":
+        autograd.warm_up_forward(options.device, options.dtype)
     return lambda: autograd.differentiate(problem, options.device, options.dtype, options.mode)
 
 

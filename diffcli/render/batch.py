@@ -6,7 +6,10 @@ import csv
 import io
 from typing import Any
 
+from rich.text import Text
+
 from diffcli.features.batch import Summary, status_of
+from diffcli.render.layout import Column, Fitted, hanging
 
 CSV_COLUMNS = (
     "row",
@@ -57,16 +60,14 @@ def csv_line(record: dict[str, Any], header: bool = False) -> str:
 
 def summary_views(summary: Summary) -> list[Any]:
     """The counts by verdict, the slowest rows, and why each failing row failed."""
-    from rich.table import Table
-
-    counts = Table(title="batch summary", title_justify="left")
-    for column in (*STATUSES, "rows"):
-        counts.add_column(column, justify="right")
+    counts = Fitted([Column(c, "right") for c in (*STATUSES, "rows")], title="batch summary")
     total = sum(summary.counts.values())
     counts.add_row(*(str(summary.counts.get(c, 0)) for c in STATUSES), str(total))
-    slow = Table(title="slowest rows", title_justify="left")
-    for column in ("row", "seconds", "expression"):
-        slow.add_column(column)
+    slow = Fitted(
+        [Column("row", "right"), Column("seconds", "right"), Column("expression", wraps=True)],
+        title="slowest rows",
+    )
     for seconds, row, expression in summary.slowest:
         slow.add_row(str(row), f"{seconds:.3f}", expression)
-    return [counts, slow, *(f"  row {row}: {why}" for row, why in summary.failures)]
+    failures = [Text(f"  row {row}: {why}") for row, why in summary.failures]
+    return hanging([counts, slow, *failures])

@@ -8,11 +8,12 @@ from typing import Any
 
 
 def console() -> Any:
-    """A rich console: colours only on a terminal and without NO_COLOR, 120 wide in pipes.
+    """A rich console: colours only on a terminal and without NO_COLOR; as wide as the
+    terminal, or COLUMNS where it is set, else 120 in a pipe.
 
     Markup is off: user text ([x, y], [/x]) must print as written, never as a style tag."""
     from rich.console import Console
 
-    terminal = sys.stdout.isatty()
+    measured = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
     no_color = "NO_COLOR" in os.environ or None
-    return Console(width=None if terminal else 120, no_color=no_color, markup=False)
+    return Console(width=None if measured else 120, no_color=no_color, markup=False)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
+
+from diffcli.render.layout import Column, Fitted, hanging
 from diffcli.render.numbers import duration, size
 from diffcli.teaching.cost import METHODS, CostStudy, Measurement, lesson
 
@@ -32,32 +35,29 @@ def cost_record(studies: list[CostStudy]) -> dict[str, Any]:
 
 def cost_views(studies: list[CostStudy], budget: float) -> list[Any]:
     """What the table format prints, in order: a table per study, the legend, the lesson."""
-    from rich.table import Table
-
     views: list[Any] = []
     for item in studies:
-        table = Table(
-            title=f"{item.kind} of {item.expression} (time / memory)", title_justify="left"
-        )
-        table.add_column("n", justify="right")
-        for name in METHODS:
-            table.add_column(name, justify="right")
+        columns = [Column("n", "right")]
+        columns += [Column(name, "right", wraps=True, breaks=" / ") for name in METHODS]
+        table = Fitted(columns, title=f"{item.kind} of {item.expression} (time / memory)")
         for i, n in enumerate(item.sizes):
             cells = [
                 f"{_time(item.results[m][i])} / {size(item.results[m][i].memory)}" for m in METHODS
             ]
-            table.add_row(str(n), *cells)
+            table.add_row(f"{n:,}", *cells)
         exponents = [item.exponent(m) for m in METHODS]
         table.add_row(
             "time ~ n^", *("-" if k is None else f"{k:.2f}" for k in exponents), style="bold"
         )
         views.append(table)
     views.append(
-        "memory: peak NumPy/Python allocations; reverse mode: bytes saved for backward. "
-        f"over budget: given up after {budget:g} s; not run: over budget at a smaller size"
+        Text(
+            "memory: peak NumPy/Python allocations; reverse mode: bytes saved for backward. "
+            f"over budget: given up after {budget:g} s; not run: over budget at a smaller size"
+        )
     )
-    views.extend(f"  • {line}" for line in lesson(studies))
-    return views
+    views.extend(Text(f"  • {line}") for line in lesson(studies))
+    return hanging(views)
 
 
 def _time(measurement: Measurement) -> str:

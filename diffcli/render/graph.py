@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich import box
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
+from diffcli.render.layout import Column, Fitted, hanging
 from diffcli.render.numbers import array, jsonable
 from diffcli.render.table import heading
 
@@ -32,9 +31,16 @@ def graph_table(graph: Graph) -> Group:
             "reverse mode: the forward pass computes the values (read it bottom up); the "
             "backward pass, in this order from the output, gives every adjoint ∂f/∂v in one pass"
         )
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name in ("node", "operation", "inputs", "expression", "value", column):
-        table.add_column(name, no_wrap=name != "expression")
+    table = Fitted(
+        [
+            Column("node"),
+            Column("operation"),
+            Column("inputs", wraps=True, min_width=6),
+            Column("expression", wraps=True, min_width=12),
+            Column("value", own_line=2, labelled=True),
+            Column(column, own_line=1, labelled=True),
+        ]
+    )
     for node in graph.order():
         derivative = node.tangent if graph.mode == "forward" else node.adjoint
         table.add_row(
@@ -47,7 +53,7 @@ def graph_table(graph: Graph) -> Group:
         )
     parts: list[Any] = [title, Text(f"  {intro}", style="dim"), table]
     parts.append(Text(_summary(graph)))
-    return Group(*parts)
+    return Group(*hanging(parts))
 
 
 def _summary(graph: Graph) -> str:

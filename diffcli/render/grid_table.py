@@ -4,16 +4,33 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich import box
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
+from diffcli.render.layout import Column, Fitted, hanging
 from diffcli.render.numbers import number, short
 from diffcli.render.table import heading
 
 if TYPE_CHECKING:
     from diffcli.features.grid import GridResult
+
+
+_COLUMNS = (
+    Column("method"),
+    *(
+        Column(name, "right")
+        for name in (
+            "max abs",
+            "median abs",
+            "max rel",
+            "median rel",
+            "worst at",
+            "points/s",
+            "time",
+        )
+    ),
+    Column("why it failed", own_line=1),
+)
 
 
 def grid_table(result: GridResult) -> Group:
@@ -25,22 +42,11 @@ def grid_table(result: GridResult) -> Group:
         others,
         f"  over {over.name} in [{over.lo:g}, {over.hi:g}], {over.n:,} points",
     )
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for column in (
-        "method",
-        "max abs",
-        "median abs",
-        "max rel",
-        "median rel",
-        "worst at",
-        "points/s",
-        "time",
-    ):
-        table.add_column(column, justify="left" if column == "method" else "right")
+    table = Fitted(_COLUMNS)
     for name, summary in result.methods.items():
         figures = summary.figures(over.n)
         if not figures["ok"]:
-            table.add_row(name, Text(figures["error"], style="red"), "", "", "", "", "", "")
+            table.add_row(name, "", "", "", "", "", "", "", Text(figures["error"], style="red"))
             continue
         style = "" if figures["within_tolerance"] else "red"
         table.add_row(
@@ -52,6 +58,7 @@ def grid_table(result: GridResult) -> Group:
             number(figures["worst_at"], 6),
             f"{figures['points_per_second']:.3g}",
             f"{figures['seconds'] * 1e3:.1f} ms",
+            "",
         )
     f_rate = over.n / result.f_seconds if result.f_seconds else float("inf")
     parts: list[Any] = [title, table]
@@ -68,7 +75,7 @@ def grid_table(result: GridResult) -> Group:
         )
     )
     parts.extend(Text(f"  note: {note}", style="dim") for note in result.notes)
-    return Group(*parts)
+    return Group(*hanging(parts))
 
 
 def save_plot(result: GridResult, path: str) -> None:

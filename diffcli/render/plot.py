@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from rich.console import Console, ConsoleOptions
+from rich.text import Text
 
 from diffcli.core.errors import DiffcliError
 
@@ -48,9 +53,24 @@ def text_plot(study: StepStudy, width: int = 64, height: int = 18) -> str:
             if col + j < len(axis):
                 axis[col + j] = ch
     lines.append("".join(axis).rstrip() + "   step h")
-    legend = "  ".join(f"{MARKERS[s.scheme]} {s.scheme}" for s in study.sweeps)
-    lines.append(f"{'':>8}relative error vs step: {legend}")
     return "\n".join(lines)
+
+
+def legend(study: StepStudy) -> str:
+    """What each letter of the text plot stands for."""
+    names = "  ".join(f"{MARKERS[s.scheme]} {s.scheme}" for s in study.sweeps)
+    return f"{'':>8}relative error vs step: {names}"
+
+
+@dataclass(frozen=True)
+class TextPlot:
+    """The text plot as a rich renderable, as wide as the console allows (up to 64)."""
+
+    study: StepStudy
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        width = max(24, min(64, options.max_width - 21))
+        yield from (Text(line) for line in text_plot(self.study, width).split("\n"))
 
 
 PICTURE_FORMATS = ("png", "svg", "pdf")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich import box
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
+from diffcli.render.layout import Column, Fitted, hanging
 from diffcli.render.numbers import jsonable, short
-from diffcli.render.plot import MARKERS, text_plot
+from diffcli.render.plot import MARKERS, TextPlot, legend
 from diffcli.render.table import heading
 
 if TYPE_CHECKING:
@@ -21,10 +20,12 @@ def study_table(study: StepStudy) -> Group:
     problem = study.problem
     note = f"  ({study.dtype}; relative error against the exact value)"
     title = heading("stepsize", problem.text, problem.point, note)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    table.add_column("step h", justify="right")
-    for sweep in study.sweeps:
-        table.add_column(f"{MARKERS[sweep.scheme]} {sweep.scheme}", justify="right")
+    table = Fitted(
+        [
+            Column("step h", "right"),
+            *(Column(f"{MARKERS[s.scheme]} {s.scheme}", "right") for s in study.sweeps),
+        ]
+    )
     for i, h in enumerate(study.steps):
         cells = []
         for sweep in study.sweeps:
@@ -32,9 +33,15 @@ def study_table(study: StepStudy) -> Group:
             best = h == sweep.best_step
             cells.append(Text(text, style="bold green" if best else ""))
         table.add_row(f"{h:.0e}" if i % 2 == 0 else f"{h:.1e}", *cells)
-    summary = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for column in ("scheme", "order p", "best step", "best error", "auto step", "auto error"):
-        summary.add_column(column, justify="left" if column == "scheme" else "right")
+    summary = Fitted(
+        [
+            Column("scheme"),
+            *(
+                Column(name, "right")
+                for name in ("order p", "best step", "best error", "auto step", "auto error")
+            ),
+        ]
+    )
     for sweep in study.sweeps:
         summary.add_row(
             sweep.scheme,
@@ -44,13 +51,13 @@ def study_table(study: StepStudy) -> Group:
             short(sweep.auto_step),
             short(sweep.auto_error),
         )
-    parts: list[Any] = [title, table, Text(text_plot(study)), summary]
+    parts: list[Any] = [title, table, TextPlot(study), Text(legend(study)), summary]
     parts.append(Text(f"  why: {study.why()}"))
     parts.extend(
         Text(f"  {scheme} skipped: {reason}", style="dim")
         for scheme, reason in study.skipped.items()
     )
-    return Group(*parts)
+    return Group(*hanging(parts))
 
 
 def study_record(study: StepStudy) -> dict[str, Any]:

@@ -10,12 +10,11 @@ import io
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rich import box
 from rich.console import Console, Group
-from rich.table import Table
 from rich.text import Text
 
 from diffcli.methods import HESSIAN
+from diffcli.render.layout import Column, Fitted, hanging
 from diffcli.render.numbers import array, duration, number, short
 
 if TYPE_CHECKING:
@@ -35,7 +34,7 @@ def render_table(comparison: Comparison, full: bool = False) -> Group:
     parts.extend(_hessian_lines(comparison))
     parts.append(_verdict(comparison))
     parts.extend(Text(f"  note: {note}", style="dim") for note in comparison.notes)
-    return Group(*parts)
+    return Group(*hanging(parts))
 
 
 def to_html(comparison: Comparison) -> str:
@@ -136,23 +135,20 @@ def _dims(shape: tuple[int, ...], what: str) -> str:
     return f"{count} {what}{'s' if count != '1' else ''}"
 
 
-def _methods_table(comparison: Comparison, full: bool) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for column, justify in (
-        ("method", "left"),
-        ("value", "left"),
-        ("abs error", "right"),
-        ("rel error", "right"),
-        ("digits", "right"),
-        ("time", "right"),
-        ("how", "left"),
-    ):
-        # values never wrap (a wrapped matrix is unreadable); the "how" column does instead.
-        # The time column is as wide as the widest duration ("123.4 ms"), so that the
-        # layout does not move from run to run with the timings
-        wraps = column == "how"
-        width = {"how": 24, "time": 8}.get(column)
-        table.add_column(column, justify=justify, no_wrap=not wraps, min_width=width)  # type: ignore[arg-type]
+_COLUMNS = (
+    Column("method"),
+    Column("value", own_line=2),
+    Column("abs error", "right"),
+    Column("rel error", "right"),
+    Column("digits", "right"),
+    # as wide as the widest duration ("123.4 ms"), so the layout does not move with timings
+    Column("time", "right", min_width=8),
+    Column("how", wraps=True, own_line=1, min_width=24),
+)
+
+
+def _methods_table(comparison: Comparison, full: bool) -> Fitted:
+    table = Fitted(_COLUMNS)
     reference = comparison.reference
     if reference.value is not None:
         source = {"exact": "SymPy, exact, 40 digits"}.get(
@@ -160,7 +156,7 @@ def _methods_table(comparison: Comparison, full: bool) -> Table:
         )
         cell = _value_cell(comparison, reference.value, None, full)
         label = "exact" if reference.source == "exact" else "reference"
-        table.add_row(label, Text(cell), "", "", "", "", Text(source), style="bold")
+        table.add_row(label, cell, "", "", "", "", source, style="bold")
     for result in comparison.methods.values():
         table.add_row(*_method_row(comparison, result, full))
     return table
