@@ -32,6 +32,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             return
 
 
+@pytest.fixture(autouse=True)
+def _pipe_width(monkeypatch):
+    """Output as in a pipe with no COLUMNS (120 wide), whatever the terminal running the
+    tests; a test that wants a width sets COLUMNS itself."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 @pytest.fixture
 def cli():
     """Call the CLI in-process: cli("grad", "sin(x)", "--at", "1") -> click Result. Every

@@ -67,9 +67,14 @@ def samples(path: Path) -> list[Sample]:
     return found
 
 
+WIDTH = 100  # the columns the samples are printed at: a terminal, and a code block on the web
+
+
 def run(sample: Sample) -> list[str]:
-    """What the sample's command prints (standard output, then any error line)."""
-    result = CliRunner().invoke(main, list(sample.arguments), prog_name="diffcli")
+    """What the sample's command prints at WIDTH (standard output, then any error line)."""
+    result = CliRunner().invoke(
+        main, list(sample.arguments), prog_name="diffcli", env={"COLUMNS": str(WIDTH)}
+    )
     return [line.rstrip() for line in result.output.rstrip("\n").splitlines()]
 
 

@@ -276,11 +276,13 @@ def explain(expression: str, **raw: Any) -> None:
 @declared_options("demo")
 def demo(name: str | None, show_list: bool) -> None:
     """A guided demo of one idea of the course (diffcli demo --list names them all)."""
+    from rich.text import Text
+
+    from diffcli.render.layout import Hanging
     from diffcli.teaching.demos import BY_NAME, DEMOS
 
     if show_list or name is None:
-        for item in DEMOS:
-            click.echo(f"{item.name:24} {item.title}")
+        _print_views([Hanging(Text(f"{item.name:24} {item.title}"), 25) for item in DEMOS])
         return
     if name not in BY_NAME:
         import difflib
@@ -292,12 +294,11 @@ def demo(name: str | None, show_list: bool) -> None:
         )
         sys.exit(ExitStatus.BAD_INPUT)
     chosen = BY_NAME[name]
-    click.echo(click.style(chosen.title, bold=True))
-    click.echo(chosen.text)
+    _print_views([Hanging(Text(chosen.title, style="bold"), 0), Hanging(Text(chosen.text), 0)])
     surprises = 0
     for arguments, expected in chosen.runs:
         shown = " ".join(f'"{a}"' if " " in a or "(" in a else a for a in arguments)
-        click.echo(f"\n$ diffcli {shown}")
+        _print_views([Text(""), Hanging(Text(f"$ diffcli {shown}"), 4)])
         code = _run_inside(list(arguments))
         if code != expected:
             surprises += 1

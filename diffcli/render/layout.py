@@ -236,12 +236,17 @@ class Hanging:
     indent: int = 4
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
-        lines = self.text.wrap(console, max(options.max_width - self.indent, 20))
-        for k, line in enumerate(lines):
-            if k:
-                line = Text(" " * self.indent) + line
-            line.rstrip()
-            yield line
+        width = options.max_width
+        text = self.text
+        while text.plain:
+            first = text.wrap(console, width)[0] if width > 0 else text
+            first.rstrip()
+            yield first if text is self.text else Text(" " * self.indent) + first
+            rest = len(first.plain)
+            while rest < len(text.plain) and text.plain[rest] in " \n":
+                rest += 1
+            text = text[rest:]
+            width = max(options.max_width - self.indent, 20)
 
 
 def hanging(parts: Sequence[Any]) -> list[Any]:

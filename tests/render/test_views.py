@@ -1,17 +1,20 @@
-"""Every view in render/, as exact text on a fixed-width console (100 columns, no colour),
-against golden files in tests/render/views/. Timings are set to fixed numbers first, so
-the text is the same on every run. After a deliberate change of output, rewrite the
-golden files with DIFFCLI_UPDATE_VIEWS=1 pytest tests/render/test_views.py and read the
-diff before committing it."""
+"""Every view in render/, as exact text against golden files in tests/render/views/: the
+printed views at 60, 80, 100 and 120 columns (no colour), one after another in one file,
+and every demo as the CLI prints it at those widths. Timings are set to fixed numbers (or
+masked, in the demos), so the text is the same on every run. After a deliberate change of
+output, rewrite the golden files with DIFFCLI_UPDATE_VIEWS=1 pytest
+tests/render/test_views.py and read the diff before committing it."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from rich.console import Console
 
 import diffcli
@@ -19,15 +22,43 @@ from diffcli.core.problem import build_problem
 from diffcli.features.batch import Summary
 from diffcli.teaching.cost import METHODS, CostStudy, Measurement
 
+from diffcli.cli import main
+from diffcli.teaching.demos import DEMOS
+
 GOLDEN = Path(__file__).parent / "views"
-WIDTH = 100
+WIDTHS = (60, 80, 100, 120)
+TIME = re.compile(r" *\b\d+(\.\d+)? (µs|ms|s)\b")
 
 
-def _printed(*views) -> str:
-    console = Console(file=io.StringIO(), width=WIDTH, color_system=None, markup=False)
+def _fits(text: str, width: int) -> str:
+    """The text, after checking no line is wider than the screen and nothing is cut."""
+    for line in text.splitlines():
+        assert len(line) <= width, f"wider than {width}: {line!r}"
+        assert "…" not in line, f"cut at {width}: {line!r}"
+    return f"=== {width} columns\n{text}"
+
+
+def _at_width(width: int, views: tuple) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None, markup=False)
     for view in views:
         console.print(view)
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n"
+
+
+def _printed(*views) -> str:
+    return "".join(_fits(_at_width(width, views), width) for width in WIDTHS)
+
+
+def _demo(name: str) -> str:
+    """A demo as the CLI prints it in a pipe with COLUMNS set, its timings masked (each
+    keeps its width, so the layout around it shows)."""
+    texts = []
+    for width in WIDTHS:
+        result = CliRunner().invoke(main, ["demo", name], env={"COLUMNS": str(width)})
+        assert result.exit_code == 0, result.output
+        masked = TIME.sub(lambda m: "~t".rjust(len(m.group())), result.output)
+        texts.append(_fits("\n".join(line.rstrip() for line in masked.splitlines()) + "\n", width))
+    return "".join(texts)
 
 
 def _fixed_times(comparison):
@@ -38,6 +69,10 @@ def _fixed_times(comparison):
 
 def _comparison():
     return _fixed_times(diffcli.compare("x**2*y + exp(x*y)", "x=0.5,y=-1"))
+
+
+def _hessian():
+    return _fixed_times(diffcli.compare("x**2*y + exp(x*y)", "x=0.5,y=-1", command="hessian"))
 
 
 def _jacobian():
@@ -102,6 +137,10 @@ def _views() -> dict[str, str]:
     return {
         "table": _printed(render_table(comparison)),
         "table-jacobian": _printed(render_table(_jacobian())),
+        "table-hessian": _printed(render_table(_hessian())),
+        "table-vector": _printed(
+            render_table(_fixed_times(diffcli.compare("2*dot(x,x)", "x=arange(4)")))
+        ),
         "json": dumps(comparison) + "\n",
         "csv": to_csv(comparison),
         "latex": to_latex(comparison) + "\n",
@@ -119,6 +158,7 @@ def _views() -> dict[str, str]:
         "batch-csv": csv_line(record, header=True),
         "check-right": check_text(check("sin(x)**2", "sin(2*x)")) + "\n",
         "check-wrong": check_text(check("sin(x)**2", "2*cos(x)")) + "\n",
+        **{f"demo-{demo.name}": _demo(demo.name) for demo in DEMOS},
     }
 
 
@@ -148,5 +188,5 @@ def test_every_view_module_is_covered():
         "study",
         "table",
     }
-    helpers = {"__init__", "console", "numbers", "plot"}  # no text of their own
+    helpers = {"__init__", "console", "layout", "numbers", "plot"}  # no text of their own
     assert views == covered | helpers
