@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diffcli.core.errors import OptionError
+
+if TYPE_CHECKING:
+    from diffcli.core.problem import Problem
 
 DEFAULT_MEMORY_MIB = 1024  # working arrays of one comparison, at most
 MIN_MEMORY_MIB = 16  # less cannot hold one row of a large problem's points
@@ -28,6 +31,18 @@ def budget_bytes(memory_mib: float) -> int:
     if not (math.isfinite(memory_mib) and memory_mib >= MIN_MEMORY_MIB):
         raise OptionError(f"--max-memory must be at least 16 (MiB), got {memory_mib:g}")
     return int(memory_mib * MIB)
+
+
+def row_elements(problem: Problem, entries: int) -> int:
+    """Numbers one evaluated point keeps alive: its entries and every node's value (the
+    evaluator holds them all until the end). A --python function cannot be read: eight
+    times its inputs and output is assumed."""
+    from diffcli.lang.expr import walk
+
+    if problem.expr is None:
+        return 8 * (entries + math.prod(problem.output_shape))
+    sizes = sum(math.prod(node.shape or ()) for node in walk(problem.expr))
+    return entries + sizes
 
 
 def rows_per_chunk(row_elements: int, memory_mib: float = DEFAULT_MEMORY_MIB) -> int:

@@ -100,10 +100,10 @@ class Fitted:
             (i for i, c in enumerate(self.columns) if c.own_line),
             key=lambda i: self.columns[i].own_line,
         )
-        for moved in range(len(movable) + 1):
-            below = movable[:moved]
-            inline = [i for i in range(len(self.columns)) if i not in below]
-            for short_headers in (False, True):
+        for short_headers in (False, True):
+            for moved in range(len(movable) + 1):
+                below = movable[:moved]
+                inline = [i for i in range(len(self.columns)) if i not in below]
                 headers = [self._header_lines(i, short_headers) for i in inline]
                 widths = self._widths(inline, headers, width)
                 if widths is not None:

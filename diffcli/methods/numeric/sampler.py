@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from diffcli.core.problem import Problem
-from diffcli.core.resources import rows_per_chunk
+from diffcli.core.resources import row_elements, rows_per_chunk
 from diffcli.lang.expr import Call, Expr, Index, Num, Var, walk
 from diffcli.methods.numeric.kit import (
     COMPLEX,
@@ -81,18 +81,8 @@ def _facts(
         floor, roundings = np.maximum(1.0, terms), 1.0
     else:
         floor, roundings = 0.0, _calls(problem)
-    elements = _row_elements(problem, entries)
+    elements = row_elements(problem, entries)
     return _Base(base, x0, scale, scalar, elements, size, ceiling, inner, floor, roundings)
-
-
-def _row_elements(problem: Problem, entries: int) -> int:
-    """Numbers one evaluated point keeps alive: its entries and every node's value (the
-    evaluator holds them all until the end). A --python function cannot be read: eight
-    times its inputs and output is assumed."""
-    if problem.expr is None:
-        return 8 * (entries + math.prod(problem.output_shape))
-    sizes = sum(math.prod(node.shape or ()) for node in walk(problem.expr))
-    return entries + sizes
 
 
 def _rounds_inside(problem: Problem) -> bool:
