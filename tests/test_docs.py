@@ -15,6 +15,14 @@ from doc_samples import documents, run, samples
 from snapshot_outputs import masked
 
 SAMPLES = [sample for document in documents() for sample in samples(document)]
+# a full cost study takes about 20 s and prints timings: benchmarks/cost_laws.py runs the
+# README's and checks its exponents instead
+TIMED = pytest.mark.skip(reason="timed: benchmarks/cost_laws.py runs it and checks its fits")
+
+
+def _param(sample):
+    timed = sample.arguments[:1] == ("cost",) and "--n" not in sample.arguments
+    return pytest.param(sample, id=f"{sample.path.name}:{sample.line}", marks=[TIMED] * timed)
 
 
 def test_the_documents_have_samples():
@@ -22,7 +30,7 @@ def test_the_documents_have_samples():
     assert {"README.md", "commands.md", "numerics.md", "kinks.md", "language.md"} <= names
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=[f"{s.path.name}:{s.line}" for s in SAMPLES])
+@pytest.mark.parametrize("sample", [_param(s) for s in SAMPLES])
 def test_a_sample_prints_what_the_file_shows(sample):
     printed = masked("\n".join(run(sample)))
     shown = masked("\n".join(sample.shown))

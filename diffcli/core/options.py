@@ -297,9 +297,10 @@ _DECLARED = (
     ),
     Declared(
         "sizes",
-        "Lengths of the vector variable.",
+        "Lengths of the vector variable: from where the fixed cost per call is small to where "
+        "the slow methods pass the budget.",
         ("cost",),
-        default="10,100,1000",
+        default="10,30,100,300,1000,3000,10000,30000,100000",
         metavar="N1,N2,...",
         flag="--n",
     ),

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from diffcli.render.layout import Column, Fitted, hanging
 from diffcli.render.numbers import duration, size
-from diffcli.teaching.cost import METHODS, CostStudy, Measurement, lesson
+from diffcli.teaching.cost import MEMORY, METHODS, CostStudy, Measurement, lesson
 
 
 def cost_record(studies: list[CostStudy]) -> dict[str, Any]:
@@ -23,7 +23,11 @@ def cost_record(studies: list[CostStudy]) -> dict[str, Any]:
                     "seconds": [m.seconds for m in item.results[name]],
                     "memory_bytes": [m.memory for m in item.results[name]],
                     "status": [m.status for m in item.results[name]],
+                    "runs": [m.runs for m in item.results[name]],
                     "exponent": item.exponent(name),
+                    "fitted_sizes": item.fitted_sizes(name),
+                    "seconds_at_1": item.overhead.get(name),
+                    "law": item.law(name),
                 }
                 for name in METHODS
             },
@@ -50,10 +54,13 @@ def cost_views(studies: list[CostStudy], budget: float) -> list[Any]:
             "time ~ n^", *("-" if k is None else f"{k:.2f}" for k in exponents), style="bold"
         )
         views.append(table)
+    memory = "; ".join(f"{name}: {what}" for name, what in MEMORY.items())
     views.append(
         Text(
-            "memory: peak NumPy/Python allocations; reverse mode: bytes saved for backward. "
-            f"over budget: given up after {budget:g} s; not run: over budget at a smaller size"
+            f"time: the fastest of at least two warm runs, torch on one thread. memory: {memory} "
+            "(-: its traced run passed the budget). "
+            f"over budget: given up after {budget:g} s; not run: its law from the size before "
+            "says it would pass the budget; too large: a Jacobian of over 4,000,000 entries"
         )
     )
     views.extend(Text(f"  • {line}") for line in lesson(studies))

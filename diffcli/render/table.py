@@ -143,7 +143,7 @@ _COLUMNS = (
     Column("digits", "right"),
     # as wide as the widest duration ("123.4 ms"), so the layout does not move with timings
     Column("time", "right", min_width=8),
-    Column("how", wraps=True, own_line=1, min_width=24),
+    Column("how", wraps=True, own_line=1, min_width=32),
 )
 
 

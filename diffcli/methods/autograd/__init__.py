@@ -26,6 +26,9 @@ from diffcli.lang.ops import CONSTANTS
 from diffcli.methods import HESSIAN, Outcome
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
+# numbers per intermediate in one batch of forward-mode tangents: a few MiB, kept in cache
+# (at 2^21, as finite differences use, forward mode ran up to 2x slower per entry at n = 10^4)
+TANGENT_ELEMENTS = 1 << 18
 
 
 def resolve_device(name: str) -> torch.device:
@@ -240,7 +243,8 @@ def _push_vectorised(
     def jvp(tangent: torch.Tensor) -> torch.Tensor:
         return torch.func.jvp(function, (leaf,), (tangent.reshape(leaf.shape),))[1]
 
-    chunk = rows_per_chunk(row_elements(problem, n))
+    row = row_elements(problem, n)
+    chunk = max(1, min(rows_per_chunk(row), TANGENT_ELEMENTS // row))
     rows = []
     with warnings.catch_warnings(), shielded():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -248,7 +252,9 @@ def _push_vectorised(
             stop = min(n, start + chunk)
             basis = torch.zeros(stop - start, n, dtype=leaf.dtype, device=leaf.device)
             basis[torch.arange(stop - start), torch.arange(start, stop)] = 1
-            rows.append(_to_numpy(torch.func.vmap(jvp)(basis)).reshape(stop - start, -1))
+            pushed = torch.func.vmap(jvp)(basis)
+            # a copy: the pushed tangents can be a view that keeps the chunk's buffers alive
+            rows.append(_to_numpy(pushed).reshape(stop - start, -1).copy())
     return np.concatenate(rows) if rows else np.zeros((0, math.prod(problem.output_shape)))
 
 
@@ -392,6 +398,36 @@ def with_torch_forms(problem: Problem) -> Problem:
     its output shape, from one call at the point, and its NumPy form for finite
     differences."""
     return shaped(problem, output_shape(problem), partial(call_rows, problem.function))
+
+
+@contextmanager
+def peak_tensor_bytes() -> Iterator[list[int]]:
+    """The most bytes of torch tensors alive at once while the block runs (forward mode's
+    memory: tracemalloc does not see torch's allocator). Every operation's outputs are
+    counted from when they are made until they are freed; a view is its base's bytes."""
+    import weakref
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_flatten
+
+    peak, alive = [0], [0]
+
+    def freed(nbytes: int) -> None:
+        alive[0] -= nbytes
+
+    class Counting(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            out = func(*args, **(kwargs or {}))
+            for tensor in tree_flatten(out)[0]:
+                if isinstance(tensor, torch.Tensor) and not tensor._is_view():
+                    nbytes = tensor.untyped_storage().nbytes()
+                    alive[0] += nbytes
+                    peak[0] = max(peak[0], alive[0])
+                    weakref.finalize(tensor, freed, nbytes)
+            return out
+
+    with Counting():
+        yield peak
 
 
 @contextmanager
