@@ -22,6 +22,7 @@ from diffcli.core.verdict import (
     difference,
     find_kinks,
     hessian_summary,
+    infinite_slope,
     measure,
     overflow_notes,
     verdict,
@@ -87,6 +88,9 @@ def run(problem: Problem, options: Options, budget: Budget | None = None) -> Com
         if symbolic is not None
         else []
     )
+    slope = infinite_slope(problem, reference, kinks)
+    if slope is not None:
+        kinks = [slope]
     measured = [
         measure(r, reference, problem, options, scale, bool(kinks)) for r in results.values()
     ]

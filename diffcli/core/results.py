@@ -12,6 +12,7 @@ import numpy as np
 from diffcli.core.errors import ExitStatus
 from diffcli.core.options import Options
 from diffcli.core.problem import Problem
+from diffcli.core.subgradients import SubgradientSet
 
 AGREE, DISAGREE, KINK = "agree", "disagree", "not differentiable"
 
@@ -64,8 +65,9 @@ class Kink:
     """An operation on its kink at the point, with the one-sided derivatives there.
 
     `jump` means the one-sided limits do not settle (the function itself jumps, as sign
-    does at 0). Otherwise the subgradient set is, entry by entry, the interval between
-    the left and right derivatives (Clarke's generalized gradient: [-1, 1] for abs at 0).
+    does at 0). Otherwise, for a scalar function, `sampled` is the subgradient set with its
+    shape (subgradients.py); `subgradient()` bounds it entry by entry, between the left
+    and right derivatives (for a vector output, the only description given).
     """
 
     op: str
@@ -75,6 +77,8 @@ class Kink:
     right: dict[str, np.ndarray]
     differentiable: bool
     jump: bool = False
+    sampled: SubgradientSet | None = None  # the set's true shape, for a scalar function
+    infinite: bool = False  # not a kink: f is finite, its slope infinite (sqrt at 0)
 
     def subgradient(self) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
         if self.jump:

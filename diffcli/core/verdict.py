@@ -197,6 +197,7 @@ def overflow_notes(result: MethodResult, reference: Reference, problem: Problem)
 
 
 def find_kinks(problem: Problem, scale: float, memory_mib: float) -> list[Kink]:
+    from diffcli.core.subgradients import sampled_set
     from diffcli.methods import numeric
     from diffcli.methods.kinks import kink_sites
 
@@ -214,19 +215,40 @@ def find_kinks(problem: Problem, scale: float, memory_mib: float) -> list[Kink]:
         for name in problem.wrt
     )
     jump = not settled
+    sampled = None if differentiable or jump else sampled_set(problem)
     kinks = []
     for site in sites:
         where = problem.text[site.text_span[0] : site.text_span[1]]
         condition = KINKS[site.condition]
-        kinks.append(Kink(site.op, where, condition, left, right, differentiable, jump))
+        kinks.append(Kink(site.op, where, condition, left, right, differentiable, jump, sampled))
     return kinks
+
+
+def infinite_slope(problem: Problem, reference: Reference, kinks: list[Kink]) -> Kink | None:
+    """An infinite exact derivative where f itself is finite: sqrt(x) and x**0.5 at 0 alike.
+    Not a jump (f is continuous there) and not a kink with two finite sides: the difference
+    quotients grow without bound, so no method can agree with it and there is no
+    subgradient. It takes the place of any kink found (sqrt's own, at its argument 0)."""
+    value = reference.value
+    if value is None or not any(np.any(np.isinf(v)) for v in value.values()):
+        return None
+    if any(p.startswith(("outside the domain", "overflow")) for p in reference.problems):
+        return None  # f itself is not finite: a pole (1/x at 0), not a slope
+    site = next((k for k in kinks if not k.differentiable), None)
+    if site is not None and not site.jump:
+        return None  # a kink with finite sides: its subgradients say more
+    where = site.where if site else problem.text
+    return Kink("", where, "an infinite slope", value, value, False, infinite=True)
 
 
 def _subgradient_text(kink: Kink) -> str:
     from diffcli.render.numbers import array
 
+    if kink.sampled is not None:
+        names = kink.sampled.names
+        return kink.sampled.text(f"∂f/∂{names[0]}" if len(names) == 1 else "∇f")
     bounds = kink.subgradient() or {}
-    return "; ".join(
+    return "each entry between its one-sided derivatives: " + "; ".join(
         f"∂f/∂{name} in [{array(lo, 6)}, {array(hi, 6)}]" for name, (lo, hi) in bounds.items()
     )
 
@@ -260,7 +282,13 @@ def verdict(
             )
     if any(not kink.differentiable for kink in kinks):
         kink = next(k for k in kinks if not k.differentiable)
-        if kink.jump:
+        if kink.infinite:
+            notes.append(
+                f"not differentiable here: {kink.where} has an infinite slope at this point: f "
+                "is finite, but its difference quotients grow without bound (not a jump); "
+                "there is no finite derivative and no subgradient"
+            )
+        elif kink.jump:
             notes.append(
                 f"not differentiable here: {kink.where} jumps at this point ({kink.condition}); "
                 "there is no derivative and no subgradient"
@@ -268,10 +296,11 @@ def verdict(
         else:
             notes.append(
                 f"not differentiable here: {kink.where} is at its kink ({kink.condition}): the "
-                f"left and right derivatives differ, and every value in between is a "
-                f"subgradient ({_subgradient_text(kink)})"
+                f"one-sided derivatives differ; the subgradients are the convex hull of the "
+                f"gradients nearby: {_subgradient_text(kink)}"
             )
-        notes.append(_conventions(results))
+        if not kink.infinite:
+            notes.append(_conventions(results))
         return KINK
     counted = [r for r in results.values() if r.by_design is None]
     for result in counted:

@@ -297,17 +297,46 @@ def exact_value(
     """expr at the point to `digits` digits, as to_float gives it.
 
     mpmath raises ZeroDivisionError where SymPy would say zoo (1/log(1)**2 at 40 digits)."""
+    expr = without_stop_gradient(expr)
     try:
-        value = without_stop_gradient(expr).evalf(digits, subs=subs)
+        value = expr.evalf(digits, subs=subs)
     except ZeroDivisionError:
         value = sp.zoo
+    if value is sp.zoo:
+        value = _signed_infinity(expr, subs, digits)
     return to_float(value)
+
+
+NEARBY = 30  # decimal digits: how close to the point an infinite value's sign is read
+SIGNED_VARIABLES = 8  # variables tried each way; more would make the reference slow
+
+
+def _signed_infinity(expr: sp.Expr, subs: dict[Any, Any], digits: int) -> sp.Expr:
+    """SymPy's zoo (a division by zero, sign unknown) as oo or -oo where every real value
+    just off the point has that sign (-1/x**2 at 0 is -oo from both sides; sqrt's
+    1/(2*sqrt(x)) is oo from the right, and has no real value to the left); zoo where
+    the sides disagree (1/x at 0)."""
+    signs = set()
+    for symbol in [s for s in subs if s in expr.free_symbols][:SIGNED_VARIABLES]:
+        offset = sp.Float(10, digits) ** -NEARBY * max(1, abs(subs[symbol]))
+        for side in (-1, 1):
+            try:
+                near = expr.evalf(digits, subs={**subs, symbol: subs[symbol] + side * offset})
+            except ZeroDivisionError:
+                continue
+            if near.is_number and near.is_real and near.is_finite and near != 0:
+                signs.add(1 if near > 0 else -1)
+    if signs == {1}:
+        return sp.oo
+    if signs == {-1}:
+        return sp.S.NegativeInfinity
+    return sp.zoo
 
 
 def to_float(value: sp.Expr) -> tuple[float, str | None]:
     """A float for an evaluated SymPy number, and why it is not finite and real, if it is not."""
     if value is sp.zoo:
-        return math.inf, "infinite (a division by zero)"
+        return math.nan, "infinite with no one sign (a division by zero: +inf and -inf nearby)"
     if value is sp.oo or value is sp.S.NegativeInfinity:
         return (math.inf if value is sp.oo else -math.inf), "infinite"
     if value is sp.nan:
@@ -457,8 +486,8 @@ def float64_value(expr: Any, values: dict[Any, float]) -> float:
         return exact_value(expr, {s: sp.Float(v) for s, v in values.items()}, 17)[0]
     except (ValueError, TypeError):
         return math.nan
-    except ZeroDivisionError:
-        return math.inf
+    except ZeroDivisionError:  # IEEE's answer, as NumPy gives it: -1/0**2 is -inf, 0/0 nan
+        return float(array_values(expr, {s: np.float64(v) for s, v in values.items()}))
     except OverflowError:
         return math.inf
 

@@ -62,19 +62,27 @@ def to_record(comparison: Comparison) -> dict[str, Any]:
                 "left": shown(kink.left),
                 "right": shown(kink.right),
                 "jump": kink.jump,
-                "subgradient": _intervals(kink),
+                "infinite_slope": kink.infinite,
+                "subgradient": _subgradient(kink),
             }
             for kink in comparison.kinks
         ]
     return jsonable(record)
 
 
-def _intervals(kink: Kink) -> dict[str, list[Any]] | None:
-    """Per variable, [lower, upper] entry by entry: the one-sided derivatives' interval."""
+def _subgradient(kink: Kink) -> dict[str, Any] | None:
+    """The set with its shape (interval, box, ball, hull) where it was sampled; else, for
+    a vector output, each entry's interval between its one-sided derivatives."""
+    if kink.sampled is not None:
+        return kink.sampled.record()
     bounds = kink.subgradient()
     if bounds is None:
         return None
-    return {name: [lo.tolist(), hi.tolist()] for name, (lo, hi) in bounds.items()}
+    return {
+        "shape": "entrywise",
+        "low": {name: lo.tolist() for name, (lo, _) in bounds.items()},
+        "high": {name: hi.tolist() for name, (_, hi) in bounds.items()},
+    }
 
 
 def _shown(comparison: Comparison) -> Callable[[dict[str, np.ndarray] | None], Any]:

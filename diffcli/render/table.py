@@ -282,11 +282,22 @@ def _verdict(comparison: Comparison) -> Text:
             text.append(": " + ", ".join(off))
     else:
         kink = next(k for k in comparison.kinks if not k.differentiable)
-        sides = "; ".join(
-            f"{_label(comparison, name)} left {array(kink.left[name], 6)}, "
-            f"right {array(kink.right[name], 6)}"
-            for name in comparison.problem.wrt
-        )
+        if kink.infinite:
+            slopes = "; ".join(
+                f"{_label(comparison, name)} = {array(kink.right[name], 6)}"
+                for name in comparison.problem.wrt
+            )
+            text.append(f": {kink.where} has an infinite slope here ({slopes})")
+            text.append(f"  (exit {comparison.exit_code})", style="dim")
+            return text
+        if kink.sampled is not None and len(kink.sampled.names) > 1:
+            sides = f"subgradients: {kink.sampled.text('∇f')}"
+        else:
+            sides = "; ".join(
+                f"{_label(comparison, name)} left {array(kink.left[name], 6)}, "
+                f"right {array(kink.right[name], 6)}"
+                for name in comparison.problem.wrt
+            )
         text.append(f": {kink.where} is at its kink ({kink.condition}); {sides}")
     text.append(f"  (exit {comparison.exit_code})", style="dim")
     return text

@@ -168,8 +168,69 @@ def test_kink_json_has_its_own_field_and_conventions_note():
     assert record["status"] == "not differentiable" and record["exit_code"] == 3
     (kink,) = record["kinks"]
     assert kink["left"] == {"x": 0.0} and kink["right"] == {"x": pytest.approx(1.0)}
-    assert kink["subgradient"]["x"][0] == 0.0 and kink["subgradient"]["x"][1] == pytest.approx(1.0)
+    assert kink["subgradient"]["shape"] == "interval"
+    assert kink["subgradient"]["low"] == [0.0] and kink["subgradient"]["high"] == [1.0]
     assert any("convention" in note for note in record["notes"])
+
+
+# The Clarke subdifferential at each kink, from convex analysis (not from diffcli's engines):
+# |x| + |y| is separable, so the product of [-1, 1]s; ||x|| at 0 is the unit ball (its
+# dual norm's ball); max(x, y) at a tie is the segment between e1 and e2, the gradients
+# of the active pieces; 2||x - y|| over (x, y) is {(2u, -2u) : ||u|| <= 1}, a disc in 4-D.
+SETS = [
+    ("abs(x) + abs(y)", "x=0,y=0", "box", {"low": [-1, -1], "high": [1, 1]}),
+    ("norm(x)", "x=[0,0]", "ball", {"center": [0, 0], "radius": 1}),
+    ("norm(x)", "x=[0,0,0]", "ball", {"center": [0, 0, 0], "radius": 1}),
+    ("3*norm(x) + x[0]", "x=[0,0]", "ball", {"center": [1, 0], "radius": 3}),
+    ("max(x, y)", "x=1,y=1", "hull", {"points": [[1, 0], [0, 1]]}),
+    ("relu(x)", "0", "interval", {"low": [0], "high": [1]}),
+]
+
+
+@pytest.mark.parametrize(("expression", "at", "shape", "fixed"), SETS)
+def test_the_subgradient_set_has_its_true_shape(expression, at, shape, fixed):
+    kink = diffcli.compare(expression, at=at).to_json()["kinks"][0]
+    found = kink["subgradient"]
+    assert found["shape"] == shape
+    for key, value in fixed.items():
+        got = sorted(found[key]) if key == "points" else found[key]
+        expected = sorted(value) if key == "points" else value
+        assert np.allclose(got, expected, atol=1e-6), (key, got)
+
+
+def test_a_ball_is_not_called_a_box():
+    """(1, 1) has norm sqrt(2) > 1: not a subgradient of ||x|| at 0, though inside the box
+    of one-sided partial derivatives; the table and the note say ball."""
+    comparison = diffcli.compare("norm(x)", at="x=[0,0]")
+    subgradient = comparison.to_json()["kinks"][0]["subgradient"]
+    assert np.linalg.norm(np.subtract([1, 1], subgradient["center"])) > subgradient["radius"]
+    assert any("ball of radius 1 around [0, 0]" in note for note in comparison.notes)
+    assert not any("in [[-1" in note for note in comparison.notes)
+
+
+def test_a_disc_inside_a_larger_space_and_a_cylinder_are_not_balls():
+    for expression, at in (("2*norm(x - y)", "x=[1,2],y=[1,2]"), ("norm(x) + abs(y)", "x=[0,0],y=0")):
+        kink = diffcli.compare(expression, at=at).to_json()["kinks"][0]
+        assert kink["subgradient"]["shape"] == "hull"
+
+
+@pytest.mark.parametrize("expression", ["sqrt(x)", "x**0.5", "x**(1/3)"])
+def test_an_infinite_slope_is_one_verdict_whatever_the_spelling(expression):
+    """d/dx x^(1/2) = 1/(2 sqrt(x)) -> +inf as x -> 0+: f is continuous, its slope infinite."""
+    comparison = diffcli.compare(expression, at="0")
+    assert comparison.status == "not differentiable" and comparison.exit_code == 3
+    (kink,) = comparison.kinks
+    assert kink.infinite and not kink.jump
+    assert comparison.reference.value["x"] == np.inf
+    assert any("infinite slope" in note and "not a jump" in note for note in comparison.notes)
+    assert not any("jumps" in note for note in comparison.notes)
+
+
+def test_an_infinite_reference_keeps_its_sign():
+    """d/dx 1/x = -1/x^2 -> -inf from both sides of 0; 1/(x - 1)**2 has +inf... its
+    derivative -2/(x - 1)**3 changes sign across 1, so no sign is claimed there."""
+    assert diffcli.compare("1/x", at="0").reference.value["x"] == -np.inf
+    assert diffcli.compare("-sqrt(x)", at="0").reference.value["x"] == -np.inf
 
 
 def test_hessian_refuses_other_schemes():

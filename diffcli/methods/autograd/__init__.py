@@ -179,6 +179,28 @@ def grid_gradient(
     return _to_numpy(torch.func.vmap(torch.func.grad(scalar))(points))
 
 
+def gradients_at(problem: Problem, points: np.ndarray) -> np.ndarray:
+    """The gradient of a scalar expression at each row of `points` (the wrt variables'
+    entries flattened, in order), in float64 on the CPU: torch.func.vmap of grad."""
+    import torch.func
+
+    backend = TorchBackend(torch.device("cpu"), torch.float64)
+    leaves = {
+        name: torch.tensor(value.floats(), dtype=torch.float64).reshape(value.shape)
+        for name, value in problem.point.items()
+    }
+    shapes = [leaves[name].shape for name in problem.wrt]
+    sizes = [leaves[name].numel() for name in problem.wrt]
+
+    def scalar(flat: torch.Tensor) -> torch.Tensor:
+        parts = torch.split(flat, sizes)
+        bound = {**leaves, **{n: p.reshape(s) for n, p, s in zip(problem.wrt, parts, shapes)}}
+        return _output(problem, bound, backend)
+
+    rows = torch.as_tensor(points, dtype=torch.float64)
+    return _to_numpy(torch.func.vmap(torch.func.grad(scalar))(rows))
+
+
 def call_rows(function: Callable[..., Any], values: dict[str, np.ndarray]) -> np.ndarray:
     """The --python function at each row of a batch of NumPy points (a Python loop: control
     flow may differ from row to row): its NumPy form, for finite differences."""
