@@ -107,6 +107,9 @@ def run(problem: Problem, options: Options, budget: Budget | None = None) -> Com
         ]
         notes.append(moved.note)
     notes.extend(note for note in measured if note)
+    numeric_result = results.get("numeric")
+    if numeric_result is not None and numeric_result.ok and numeric_result.within is False:
+        notes.extend(_kinks_in_stencil(problem, numeric_result, kinks))
     if "symbolic" in results:
         notes.extend(overflow_notes(results["symbolic"], reference, problem))
     if "numeric" in results and results["numeric"].ok and stops_in(problem.expr):
@@ -298,6 +301,23 @@ def _stored_point_shift(
         f"method but the exact one works; the exact derivative there differs by "
         f"{shift:.1e}, and that much is allowed",
     )
+
+
+def _kinks_in_stencil(problem: Problem, numeric: MethodResult, kinks: list[Any]) -> list[str]:
+    """Why finite differences are off where the point is next to a kink, not on one."""
+    from diffcli.methods.numeric.kit import kinks_crossed
+    from diffcli.render.numbers import short
+
+    step = numeric.details.get("step")
+    if kinks or not step:
+        return []
+    return [
+        f"a kink lies within the finite-difference stencil: {to_text(node)} changes sides "
+        f"within ±{short(2 * step)} of the point (it is not on its kink at the point), so "
+        "finite differences average the slopes of both sides; symbolic and autograd give "
+        "the one-sided slope at the point"
+        for node in kinks_crossed(problem, 2 * step)
+    ]
 
 
 def _without_stops(problem: Problem, options: Options) -> str | None:

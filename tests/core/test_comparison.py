@@ -307,3 +307,26 @@ def test_a_point_float64_cannot_store_is_allowed_for_not_called_a_disagreement()
     assert not strict.agree  # an explicit tolerance is kept as given
     exact_point = diffcli.compare("sin(x)", at="100000000.5")  # a float64 number: no note
     assert exact_point.agree and not any("stored in float64" in n for n in exact_point.notes)
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "named"),
+    [
+        # sin(float(pi)) = 1.2e-16 > 0: d|sin x|/dx = cos(x) sign(sin x) = -1 there, though
+        # the kink at the true pi is 1.2e-16 away, inside any finite-difference stencil
+        ("abs(sin(x))", "3.141592653589793", "abs(sin(x))"),
+        ("abs(x)", "1e-300", "abs(x)"),
+        ("max(x, y)", "x=1,y=1.000000000001", "max(x, y)"),
+    ],
+)
+def test_a_kink_inside_the_stencil_but_not_at_the_point_is_named(expression, at, named):
+    comparison = diffcli.compare(expression, at=at)
+    assert comparison.status == "disagree" and not comparison.kinks
+    assert comparison.methods["symbolic"].within and comparison.methods["autograd"].within
+    said = [n for n in comparison.notes if n.startswith("a kink lies within the finite-difference")]
+    assert len(said) == 1 and f"{named} changes sides" in said[0]
+
+
+def test_a_kink_far_from_the_stencil_is_not_mentioned():
+    comparison = diffcli.compare("abs(x)*exp(x)", at="0.5")
+    assert not any("finite-difference stencil" in n for n in comparison.notes)
