@@ -53,6 +53,17 @@ def graph_table(graph: Graph) -> Group:
         )
     parts: list[Any] = [title, Text(f"  {intro}", style="dim"), table]
     parts.append(Text(_summary(graph)))
+    steering = graph.steering()
+    if steering:
+        ops = sorted({node.op for node in steering})
+        parts.append(
+            Text(
+                f"  control flow also computed {len(steering)} value"
+                f"{'s' * (len(steering) != 1)} ({', '.join(ops)}) that steer the path but that "
+                "the output does not depend on: they have no adjoint and are left out",
+                style="dim",
+            )
+        )
     return Group(*hanging(parts))
 
 
@@ -91,6 +102,7 @@ def graph_record(graph: Graph) -> dict[str, Any]:
                 }
                 for node in graph.order()
             ],
+            "steering": [node.name for node in graph.steering()],
         }
     )
 
@@ -111,12 +123,12 @@ def graph_views(graph: Graph, output_format: str) -> Any:
 def to_dot(graph: Graph) -> str:
     """Graphviz text: one box per node with its value and adjoint (or tangent)."""
     lines = ["digraph G {", "  rankdir=LR;", '  node [shape=record, fontname="monospace"];']
-    for node in graph.nodes:
+    for node in graph.computing():
         numbers = f"value {array(node.value, 6)}" if node.value is not None else ""
         extra = _derivative_text(graph, node, array)
         label = f"{node.name}: {node.op} | {_escape(node.text)} | {numbers}{extra}"
         lines.append(f'  {node.name} [label="{{{label}}}"];')
-    for node in graph.nodes:
+    for node in graph.computing():
         for source in node.inputs:
             lines.append(f"  {source} -> {node.name};")
     lines.append("}")
@@ -126,12 +138,12 @@ def to_dot(graph: Graph) -> str:
 def to_mermaid(graph: Graph) -> str:
     """Mermaid flowchart text for Markdown and slides."""
     lines = ["flowchart LR"]
-    for node in graph.nodes:
+    for node in graph.computing():
         numbers = f"<br/>value {array(node.value, 6)}" if node.value is not None else ""
         extra = _derivative_text(graph, node, array, "<br/>")
         text = node.text.replace('"', "'")
         lines.append(f'  {node.name}["{node.name}: {text}{numbers}{extra}"]')
-    for node in graph.nodes:
+    for node in graph.computing():
         for source in node.inputs:
             lines.append(f"  {source} --> {node.name}")
     return "\n".join(lines)

@@ -29,7 +29,7 @@ def to_record(comparison: Comparison) -> dict[str, Any]:
         "point": {name: value.nested() for name, value in problem.point.items()},
         "reference": {"source": reference.source, "value": shown(reference.value)},
         "methods": {
-            name: _method(result, shown(result.value))
+            name: _method(result, shown(result.value), comparison)
             for name, result in comparison.methods.items()
         },
         "agree": comparison.agree,
@@ -98,9 +98,17 @@ def _shown(comparison: Comparison) -> Callable[[dict[str, np.ndarray] | None], A
     return shown
 
 
-def _method(result: MethodResult, value: Any) -> dict[str, Any]:
+def _method(result: MethodResult, value: Any, comparison: Comparison) -> dict[str, Any]:
     out: dict[str, Any] = {"ok": result.ok, "value": value}
     out.update(result.details)
+    formulas = result.details.get("formula")
+    if isinstance(formulas, dict):  # entry by entry, in the layout the values are shown in
+        out["formula"] = {
+            name: formula
+            if isinstance(formula, str)
+            else comparison.in_layout(np.array(formula, dtype=object)).tolist()
+            for name, formula in formulas.items()
+        }
     out.update(
         {
             "abs_error": result.abs_error,

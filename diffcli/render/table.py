@@ -261,7 +261,9 @@ def _hessian_lines(comparison: Comparison) -> list[Text]:
     if summary is None:
         return []
     values = ", ".join(number(v, 6) for v in summary.eigenvalues)
-    return [Text(f"  eigenvalues of the exact H: [{values}] → {summary.definiteness}")]
+    source = comparison.reference.source
+    which = "the exact H" if source == "exact" else f"H as the {source} estimate gives it"
+    return [Text(f"  eigenvalues of {which}: [{values}] → {summary.definiteness}")]
 
 
 def _verdict(comparison: Comparison) -> Text:

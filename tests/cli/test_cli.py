@@ -250,3 +250,25 @@ def test_exponent_limit_is_written_out_and_one_method_matches(cli):
     assert "the exponent 1,000,001 is too large (the limit is 1,000,000)" in result.stderr
     result = cli("grad", "x", "--at", "1", "--methods", "numeric")
     assert "1 method matches the exact derivative" in result.stdout
+
+
+def test_denominator_layout_applies_to_the_formulas_as_to_the_values(cli, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        'command,expr,at,layout\njacobian,A@x,"A=[[1,2,3],[4,5,6]], x=[1,1,1]",denominator\n'
+    )
+    record = json.loads(cli("batch", str(rows)).stdout.splitlines()[0])
+    symbolic = record["methods"]["symbolic"]
+    # d(Ax)_i/dx_j = A[i,j]; denominator layout puts inputs first: entry [j][i] = A[i,j]
+    assert symbolic["formula"]["x"] == [["A[0,0]", "A[1,0]"], ["A[0,1]", "A[1,1]"], ["A[0,2]", "A[1,2]"]]
+    assert symbolic["value"]["x"] == [[1, 4], [2, 5], [3, 6]]
+
+
+def test_a_python_hessian_does_not_claim_an_exact_one(cli, tmp_path):
+    code = tmp_path / "f.py"
+    code.write_text("def f(a, b):\n    return (a*b)**2 + a\n")
+    result = cli("hessian", "--python", f"{code}:f", "--at", "a=1,b=2")
+    assert "exact H" not in result.stdout
+    assert "eigenvalues of H as the numeric (central second differences) estimate gives it" in (
+        " ".join(result.stdout.split())
+    )

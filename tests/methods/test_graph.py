@@ -88,3 +88,22 @@ def test_python_function_graph_is_the_path_that_ran(cli):
     assert float(forward.output_node().tangent) == 2048.0
     result = cli("graph", "--python", spec, "--at", "a=0.7", "--format", "mermaid")
     assert result.exit_code == 0 and result.output.startswith("flowchart LR")
+
+
+def test_values_that_only_steer_control_flow_are_not_graph_nodes(cli):
+    """course.f doubles a while norm(a) < 1000 and branches on sum(b): the norms and the
+    sum decide the path, but f's output is 2^k a, computed from the doublings alone."""
+    import json
+
+    from diffcli.teaching.demos import COURSE
+
+    record = json.loads(
+        cli("graph", "--python", f"{COURSE}:f", "--at", "a=0.7", "--format", "json").stdout
+    )
+    ops = [node["op"] for node in record["nodes"]]
+    assert "norm" not in ops and "sum" not in ops
+    assert ops.count("mul") == 11 and record["nodes"][0]["adjoint"] == 1  # the output first
+    assert len(record["steering"]) == 12
+    table = cli("graph", "--python", f"{COURSE}:f", "--at", "a=0.7").stdout
+    assert "control flow also computed 12 values (norm, sum)" in table
+    assert "adjoint of v1 = 2048" in table  # 2^11: df/da = f(a)/a

@@ -47,9 +47,27 @@ class Graph:
     def output_node(self) -> Node:
         return next((n for n in self.nodes if n.name == self.output), self.nodes[-1])
 
+    def computing(self) -> list[Node]:
+        """The nodes the output is computed from (and the output), in evaluation order."""
+        by_name = {node.name: node for node in self.nodes}
+        needed, stack = set(), [self.output_node().name]
+        while stack:
+            name = stack.pop()
+            if name not in needed:
+                needed.add(name)
+                stack.extend(by_name[name].inputs)
+        return [node for node in self.nodes if node.name in needed]
+
+    def steering(self) -> list[Node]:
+        """Nodes a --python function computed only to decide its path (the loop's norm, the
+        branch's sum): the output does not depend on them, so they have no adjoint."""
+        needed = {node.name for node in self.computing()}
+        return [node for node in self.nodes if node.name not in needed]
+
     def order(self) -> list[Node]:
         """The order the course draws: forward mode as evaluated, reverse mode backwards."""
-        return self.nodes if self.mode == "forward" else list(reversed(self.nodes))
+        nodes = self.computing()
+        return nodes if self.mode == "forward" else list(reversed(nodes))
 
 
 def _key(node: Expr) -> str:
