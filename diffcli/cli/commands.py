@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from diffcli import __version__
-from diffcli.cli.declared import DiffcliCommand, declared_options, given, reported
+from diffcli.cli.declared import DiffcliCommand, DiffcliGroup, declared_options, given, reported
 from diffcli.core.errors import ExitStatus, OptionError
 from diffcli.core.isolate import Stuck
 from diffcli.core.options import DECLARED, FIELDS, Options, check_timeout
@@ -22,7 +22,7 @@ from diffcli.core.options import DECLARED, FIELDS, Options, check_timeout
 GRID_IGNORES = ("python", "full", "mode", "order", "closed_forms", "max_memory")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=DiffcliGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="diffcli")
 def main() -> None:
     """Differentiate an expression three ways (SymPy, finite differences, torch.autograd)

@@ -32,16 +32,40 @@ class DiffcliCommand(click.Command):
                     f"{self.name} takes no {name}: it is an option of {_listed(owner.commands)}",
                     ctx,
                 ) from None
+            message = unknown.format_message()
             if not name.startswith("--"):
-                unknown.message += (
+                message += (
                     f" (an expression that starts with '-', such as {name}, goes after --: "
                     f'diffcli {self.name} ... -- "{name}", or in parentheses: "({name})")'
                 )
-            raise
+            raise Refused(f"{self.name}: {message}", ctx) from None
+        except click.UsageError as wrong:  # click's three lines of usage, as diffcli's one
+            if isinstance(wrong, Refused):
+                raise
+            raise Refused(f"{self.name}: {wrong.format_message()}", ctx) from None
+
+
+class DiffcliGroup(click.Group):
+    """The diffcli command: an unknown command is one line too, with click's suggestion."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args:  # the help, as click shows it for a bare `diffcli`
+            return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as wrong:
+            raise Refused(wrong.format_message(), ctx) from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as wrong:
+            raise Refused(wrong.format_message(), ctx) from None
 
 
 class Refused(click.UsageError):
-    """An option given to a command that does not take it: one line, exit 2."""
+    """A command line click cannot read (another command's option, an unknown one, a
+    missing value): one line, exit 2."""
 
     def show(self, file: Any = None) -> None:
         click.echo(f"diffcli: error: {self.format_message()}", err=True)

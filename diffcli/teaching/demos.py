@@ -131,7 +131,7 @@ DEMOS = (
         "Reverse mode takes one backward pass per output, forward mode one pass per input: for "
         "3 outputs of 2 inputs, 3 against 2 (the how column counts them). At this size both "
         "take about a millisecond, the fixed cost of a call; how each grows with n is "
-        "measured by diffcli cost \"sum(sin(x)*x)\": about n^2 for forward mode and n for "
+        'measured by diffcli cost "sum(sin(x)*x)": about n^2 for forward mode and n for '
         "reverse mode, for a gradient. The graphs show forward tangents in evaluation order "
         "and reverse adjoints in backward order.",
         (

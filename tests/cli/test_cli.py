@@ -272,3 +272,19 @@ def test_a_python_hessian_does_not_claim_an_exact_one(cli, tmp_path):
     assert "eigenvalues of H as the numeric (central second differences) estimate gives it" in (
         " ".join(result.stdout.split())
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["grad", "-x", "--at", "1"], 'grad: No such option \'-x\'. (an expression that starts with'),
+        (["grad", "sin(x)", "--at", "1", "--ord", "2"], "Did you mean one of"),
+        (["grad", "sin(x)", "--at", "1", "--order", "abc"], "'abc' is not a valid integer"),
+        (["gradd", "x"], "No such command 'gradd'. (Did you mean one of: 'grad', 'graph'?)"),
+    ],
+)
+def test_a_command_line_click_cannot_read_is_one_line(cli, args, said):
+    result = cli(*args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("diffcli: error: ") and said in lines[0]
