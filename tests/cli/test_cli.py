@@ -260,7 +260,11 @@ def test_denominator_layout_applies_to_the_formulas_as_to_the_values(cli, tmp_pa
     record = json.loads(cli("batch", str(rows)).stdout.splitlines()[0])
     symbolic = record["methods"]["symbolic"]
     # d(Ax)_i/dx_j = A[i,j]; denominator layout puts inputs first: entry [j][i] = A[i,j]
-    assert symbolic["formula"]["x"] == [["A[0,0]", "A[1,0]"], ["A[0,1]", "A[1,1]"], ["A[0,2]", "A[1,2]"]]
+    assert symbolic["formula"]["x"] == [
+        ["A[0,0]", "A[1,0]"],
+        ["A[0,1]", "A[1,1]"],
+        ["A[0,2]", "A[1,2]"],
+    ]
     assert symbolic["value"]["x"] == [[1, 4], [2, 5], [3, 6]]
 
 
@@ -277,7 +281,7 @@ def test_a_python_hessian_does_not_claim_an_exact_one(cli, tmp_path):
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["grad", "-x", "--at", "1"], 'grad: No such option \'-x\'. (an expression that starts with'),
+        (["grad", "-x", "--at", "1"], "grad: No such option '-x'. (an expression that starts with"),
         (["grad", "sin(x)", "--at", "1", "--ord", "2"], "Did you mean one of"),
         (["grad", "sin(x)", "--at", "1", "--order", "abc"], "'abc' is not a valid integer"),
         (["gradd", "x"], "No such command 'gradd'. (Did you mean one of: 'grad', 'graph'?)"),

@@ -209,7 +209,10 @@ def test_a_ball_is_not_called_a_box():
 
 
 def test_a_disc_inside_a_larger_space_and_a_cylinder_are_not_balls():
-    for expression, at in (("2*norm(x - y)", "x=[1,2],y=[1,2]"), ("norm(x) + abs(y)", "x=[0,0],y=0")):
+    for expression, at in (
+        ("2*norm(x - y)", "x=[1,2],y=[1,2]"),
+        ("norm(x) + abs(y)", "x=[0,0],y=0"),
+    ):
         kink = diffcli.compare(expression, at=at).to_json()["kinks"][0]
         assert kink["subgradient"]["shape"] == "hull"
 

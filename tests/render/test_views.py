@@ -18,11 +18,10 @@ from click.testing import CliRunner
 from rich.console import Console
 
 import diffcli
+from diffcli.cli import main
 from diffcli.core.problem import build_problem
 from diffcli.features.batch import Summary
 from diffcli.teaching.cost import METHODS, CostStudy, Measurement
-
-from diffcli.cli import main
 from diffcli.teaching.demos import DEMOS
 
 GOLDEN = Path(__file__).parent / "views"

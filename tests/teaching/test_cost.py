@@ -72,7 +72,9 @@ def test_bad_requests():
         study("x*y", [2], 1.0)
     with pytest.raises(DiffcliError, match="positive"):
         study("sum(x)", [0], 1.0)
-    with pytest.raises(DiffcliError, match=r"sin\(x\) gives a vector of n entries.*sum\(sin\(x\)\)"):
+    with pytest.raises(
+        DiffcliError, match=r"sin\(x\) gives a vector of n entries.*sum\(sin\(x\)\)"
+    ):
         study("sin(x)", [10], 1.0)
     with pytest.raises(DiffcliError, match="--n 100000000: sizes up to 100,000"):
         study("sum(x)", [100_000_000], 1.0)
