@@ -165,6 +165,15 @@ def _print_views(views: list[Any]) -> None:
         screen.print(view)
 
 
+def _print_lines(text: str) -> None:
+    """Plain text wrapped to the screen, each line's continuation indented under it."""
+    from rich.text import Text
+
+    from diffcli.render.layout import hanging
+
+    _print_views(hanging([Text(line) for line in text.splitlines()]))
+
+
 def _print_json(record: Any) -> None:
     click.echo(json.dumps(record, indent=2, allow_nan=False))
 
@@ -255,7 +264,7 @@ def check(expression: str, **raw: Any) -> None:
     if raw["output_format"] == "json":
         _print_json(result.to_json())
     else:
-        click.echo(check_text(result))
+        _print_lines(check_text(result))
     sys.exit(result.exit_code)
 
 
@@ -264,11 +273,11 @@ def explain(expression: str, **raw: Any) -> None:
     """The derivative of EXPR step by step, each step naming its rule."""
     from diffcli.teaching.explain import explain as run_explain
 
-    def text() -> str:
-        result = run_explain(expression, raw["wrt"])
-        return result.latex() if raw["output_format"] == "latex" else result.text()
-
-    click.echo(_within(raw["timeout"], "explain", text))
+    result = _within(raw["timeout"], "explain", lambda: run_explain(expression, raw["wrt"]))
+    if raw["output_format"] == "latex":
+        click.echo(result.latex())
+    else:
+        _print_lines(result.text())
 
 
 @main.command(cls=DiffcliCommand)
