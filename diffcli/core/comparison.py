@@ -91,8 +91,11 @@ def run(problem: Problem, options: Options, budget: Budget | None = None) -> Com
     slope = infinite_slope(problem, reference, kinks)
     if slope is not None:
         kinks = [slope]
+    symbolic_details = results["symbolic"].details if "symbolic" in results else {}
+    terms = float(symbolic_details.get("term_scale", 1.0))
     measured = [
-        measure(r, reference, problem, options, scale, bool(kinks)) for r in results.values()
+        measure(r, reference, problem, options, (scale, terms), bool(kinks))
+        for r in results.values()
     ]
     explicit = options.rtol is not None or options.atol is not None  # kept as given
     moved = (
@@ -102,7 +105,7 @@ def run(problem: Problem, options: Options, budget: Budget | None = None) -> Com
     )
     if moved:
         measured = [
-            measure(r, reference, problem, options, scale, bool(kinks), moved.shift)
+            measure(r, reference, problem, options, (scale, terms), bool(kinks), moved.shift)
             for r in results.values()
         ]
         notes.append(moved.note)

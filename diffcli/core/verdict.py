@@ -54,12 +54,17 @@ def measure(
     reference: Reference,
     problem: Problem,
     options: Options,
-    scale: float,
+    scales: tuple[float, float],
     near_kink: bool,
     stored_shift: float = 0.0,
 ) -> str | None:
     """Set the method's errors and tolerances; a note when numeric is held to its estimate.
     stored_shift is allowed on top: see _stored_point_shift.
+
+    scales: the function's scale (its largest term: finite differences' round-off is
+    relative to it) and the derivative formula's (the largest term it adds, at least 1:
+    symbolic's and autograd's round-off is relative to that, and where the derivative is
+    0 their absolute tolerance is all that is left).
 
     Finite differences at a badly conditioned point (sin(x) at 1e8, where |x f'| dwarfs
     |f|) cannot reach the default tolerance, and their error estimate says so. There,
@@ -67,6 +72,7 @@ def measure(
     bounds the error in every case of benchmarks/numeric_accuracy.py) up to 1e-4 of the
     derivative, rather than called a disagreement.
     """
+    scale, terms = scales
     rtol = (
         options.rtol
         if options.rtol is not None
@@ -77,7 +83,7 @@ def measure(
     elif result.name == "numeric":
         atol = rtol * scale
     else:
-        atol = rtol * 1e-3
+        atol = rtol * 1e-3 * terms
     atol += stored_shift
     result.rtol, result.atol = rtol, atol
     if not result.ok or result.value is None or reference.value is None:

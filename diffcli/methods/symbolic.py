@@ -364,17 +364,25 @@ def _short(value: sp.Expr) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def values_in_float64(result: Symbolic) -> dict[str, np.ndarray]:
-    """The derivatives evaluated in float64 arithmetic, node by node, as a user's code would."""
+def values_in_float64(result: Symbolic) -> tuple[dict[str, np.ndarray], float]:
+    """The derivatives evaluated in float64 arithmetic, node by node, as a user's code would;
+    and the largest |term| their sums added (1 at least, and |each value|): where terms of
+    1e4 cancel to a derivative of 0, float64 leaves about eps 1e4, and that is the scale
+    symbolic's and autograd's absolute tolerance is relative to."""
     values: dict[Any, float] = {}
     for name, value in result.problem.point.items():
         symbols = np.ravel(np.asarray(result.leaves[name], dtype=object))
         values.update(zip(symbols, value.floats()))
     out: dict[str, np.ndarray] = {}
+    largest = 1.0
     for name, grid in result.derivatives.items():
-        flat = [float64_value(entry, values) for entry in grid.ravel()]
+        flat = []
+        for entry in grid.ravel():
+            value, terms = float64_terms(entry, values)
+            flat.append(value)
+            largest = max(largest, *(v for v in (terms, abs(value)) if math.isfinite(v)))
         out[name] = np.array(flat, dtype=np.float64).reshape(grid.shape)
-    return out
+    return out, largest
 
 
 # SymPy's functions (those derivatives of the language are written in) in float
@@ -421,8 +429,11 @@ class _ScalarMath:
     def constant(value: Any) -> Any:
         return float(value)
 
-    @staticmethod
-    def total(args: list[Any]) -> Any:
+    def __init__(self) -> None:
+        self.largest = 0.0  # the largest |term| any sum added: what round-off is relative to
+
+    def total(self, args: list[Any]) -> Any:
+        self.largest = max(self.largest, *(abs(a) for a in args))
         return math.fsum(args) if len(args) > 2 else args[0] + args[1]
 
     @staticmethod
@@ -480,8 +491,18 @@ def float64_value(expr: Any, values: dict[Any, float]) -> float:
     Domain errors give nan, overflow inf; a node this does not know falls back to
     SymPy's evalf at 17 digits.
     """
+    return float64_terms(expr, values)[0]
+
+
+def float64_terms(expr: Any, values: dict[Any, float]) -> tuple[float, float]:
+    """float64_value, and the largest |term| a sum in expr added on the way (0 if none)."""
+    kit = _ScalarMath()
+    return _float64(expr, values, kit), kit.largest
+
+
+def _float64(expr: Any, values: dict[Any, float], kit: _ScalarMath) -> float:
     try:
-        return float(_walk(expr, values, _ScalarMath()))
+        return float(_walk(expr, values, kit))
     except _NoFloatForm:
         return exact_value(expr, {s: sp.Float(v) for s, v in values.items()}, 17)[0]
     except (ValueError, TypeError):
@@ -563,5 +584,6 @@ def _latex(expr: Any) -> str:
 def differentiate(problem: Problem) -> tuple[Outcome, Symbolic]:
     """The symbolic method: exact derivatives, shown as formulas, evaluated in float64."""
     result = derive(problem)
-    details = {"formula": formulas(result)}
-    return Outcome(values_in_float64(result), details), result
+    value, term_scale = values_in_float64(result)
+    details = {"formula": formulas(result), "term_scale": term_scale}
+    return Outcome(value, details), result

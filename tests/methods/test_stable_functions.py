@@ -4,6 +4,8 @@ so symbolic answers where the expanded formula overflows in float64. Values from
 
 from __future__ import annotations
 
+import os
+
 import mpmath as mp
 import numpy as np
 import pytest
@@ -70,3 +72,90 @@ def test_a_formula_that_overflows_where_the_derivative_is_finite_says_so_per_ent
     assert comparison.reference.value["x"] == exact == 0.0
     (note,) = [n for n in comparison.notes if n.startswith("symbolic: the formula is exact")]
     assert "(x = 0)" in note
+
+
+# Issue 17's property: over the stable functions, at magnitudes where a naive formula
+# overflows or underflows (|x| up to 1e3 inside exp-like functions, 1e+-200 for hypot and
+# norm), symbolic agrees with the exact value wherever autograd does.
+EXP_LIKE = [
+    "logsumexp([{a}, {b}])",
+    "softplus({a})",
+    "sigmoid({a})",
+    "log(softplus({a}))",
+    "tanh({a})",
+    "expm1({a}) / (1 + exp({a}))",
+    "log1p(exp({a}))",
+    "logsumexp([{a}, {b}, 0])",
+]
+SCALE_FREE = ["hypot({a}, {b})", "norm([{a}, {b}])", "hypot({a}, {b}) / norm([{a}, {b}])"]
+ARGUMENTS = ["x", "y", "-x", "2*x", "x - y", "x + y"]
+EXTREME_EXAMPLES = int(os.environ.get("DIFFCLI_FUZZ", 60))
+
+
+def _magnitude(low: int, high: int):
+    from hypothesis import strategies as st
+
+    return st.builds(
+        lambda sign, power, mantissa: sign * mantissa * 10.0**power,
+        st.sampled_from([-1.0, 1.0]),
+        st.integers(low, high),
+        st.sampled_from([1.0, 1.5, 3.0, 7.25]),
+    )
+
+
+def _expressions():
+    from hypothesis import strategies as st
+
+    def fill(template: str, a: str, b: str) -> str:
+        return template.format(a=a, b=b)
+
+    exp_like = st.builds(
+        fill, st.sampled_from(EXP_LIKE), st.sampled_from(ARGUMENTS), st.sampled_from(ARGUMENTS)
+    )
+    scale_free = st.builds(
+        fill, st.sampled_from(SCALE_FREE), st.sampled_from(ARGUMENTS), st.sampled_from(ARGUMENTS)
+    )
+    return st.one_of(
+        st.tuples(exp_like, _magnitude(-1, 3), _magnitude(-1, 3)),
+        st.tuples(scale_free, _magnitude(-200, 200), _magnitude(-200, 200)),
+    )
+
+
+def test_symbolic_agrees_wherever_autograd_does_at_extreme_magnitudes():
+    from hypothesis import HealthCheck, assume, given, settings
+
+    @settings(
+        deadline=None, max_examples=EXTREME_EXAMPLES, suppress_health_check=[HealthCheck.too_slow]
+    )
+    @given(_expressions())
+    def check(case):
+        expression, x, y = case
+        from diffcli.lang.expr import variables_of
+
+        names = variables_of(diffcli.parse(expression))
+        point = {name: {"x": x, "y": y}[name] for name in names}
+        comparison = diffcli.compare(expression, at=point, methods="symbolic,autograd")
+        reference = comparison.reference
+        assume(reference.source == "exact")
+        assume(all(np.all(np.isfinite(v)) for v in reference.value.values()))
+        assume(comparison.methods["autograd"].within)
+        symbolic = comparison.methods["symbolic"]
+        overflowed = not all(np.all(np.isfinite(v)) for v in symbolic.value.values())
+        if overflowed:  # a term of the formula past float64's range: said per entry
+            assert any("float64 value overflows" in note for note in comparison.notes)
+            return
+        assert symbolic.within, (expression, point, symbolic.value, reference.value)
+
+    check()
+
+
+def test_a_zero_derivative_from_cancelling_terms_is_held_to_the_terms_size():
+    """hypot(x, x) / norm([x, x]) is 1, so its derivative is 0; SymPy's formula
+    -2x hypot/norm^3 + 2x/(hypot norm) adds two terms of 2|x|/(2 x^2) = 1/|x| = 1e4 at
+    x = -1e-4, and float64 leaves about eps 1e4 = 2e-12 of them."""
+    comparison = diffcli.compare("hypot(x, x) / norm([x, x])", at="x=-0.0001")
+    symbolic = comparison.methods["symbolic"]
+    assert comparison.reference.value["x"] == 0.0
+    assert symbolic.details["term_scale"] == pytest.approx(1e4, rel=1e-9)
+    assert symbolic.atol == pytest.approx(1e-12 * 1e4)
+    assert symbolic.within and comparison.status == "agree"
