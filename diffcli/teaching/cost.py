@@ -136,8 +136,12 @@ def _study(expression: str, variable: str, kind: str, sizes: list[int], budget: 
     command = "grad" if kind == "gradient" else "jacobian"
     result = CostStudy(expression, variable, kind, sizes, {m: [] for m in METHODS})
     runs = _runs(budget)
-    # first uses (imports, torch's forward AD) are not the cost of differentiating: a small
-    # run of each first, bounded by a longer allowance
+    # first uses (imports, torch's forward AD, vmap) are not the cost of differentiating:
+    # torch's warm-ups and a small run of each method first, bounded by a longer allowance
+    from diffcli.methods import autograd
+
+    for mode in ("forward", "reverse"):
+        autograd.warm_up("cpu", "float64", mode)
     _at_size(expression, variable, command, 3, _runs(max(budget, WARM_UP_SECONDS)))
     overhead = _at_size(expression, variable, command, 1, runs)
     result.overhead = {m: overhead[m].seconds for m in METHODS}

@@ -110,15 +110,24 @@ def differentiate(
 
 
 @cache
-def warm_up_forward(device_name: str, dtype_name: str) -> None:
-    """torch's forward-mode AD imports its decompositions on first use (about a second, once
-    per process): done here, before any timing, so that a forward pass is timed for its work.
-    Where it fails (a device that cannot run), the timed run reports why."""
+def warm_up(device_name: str, dtype_name: str, mode: str) -> None:
+    """First uses that import code: torch's forward-mode AD and its vmap (about a second),
+    the batched backward passes (tens of ms). Done here once per process, before any
+    timing, so that a method is timed for its work. Where it fails (a device that cannot
+    run), the timed run reports why."""
     from diffcli.core.problem import build_problem
 
-    sample = build_problem("x*y + sin(x)*exp(y) - x/y + x**2", "x=1,y=2")
+    vector = "v=linspace(0.1, 1, 8)"
+    if mode == "forward":
+        samples = [
+            build_problem("x*y + sin(x)*exp(y) - x/y + x**2", "x=1,y=2"),
+            build_problem("sum(sin(v)*exp(v)/v)", vector),
+        ]
+    else:
+        samples = [build_problem("sin(v)*exp(v)/v", vector, command="jacobian")]
     try:
-        differentiate(sample, device_name, dtype_name, "forward")
+        for sample in samples:
+            differentiate(sample, device_name, dtype_name, mode)
     except Exception:  # the run that is timed reports it
         return
 
