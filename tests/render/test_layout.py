@@ -25,7 +25,7 @@ def _printed(table: Fitted, width: int) -> list[str]:
 def tables(draw):
     count = draw(st.integers(2, 7))
     columns = [Column("name")]
-    for k in range(1, count):
+    for _ in range(1, count):
         columns.append(
             Column(
                 draw(st.sampled_from(["value", "abs error", "how it was done", "time"])),
