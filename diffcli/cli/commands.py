@@ -288,7 +288,7 @@ def demo(name: str | None, show_list: bool) -> None:
     from rich.text import Text
 
     from diffcli.render.layout import Hanging
-    from diffcli.teaching.demos import BY_NAME, DEMOS
+    from diffcli.teaching.demos import BY_NAME, DEMOS, arguments_here
 
     if show_list or name is None:
         _print_views([Hanging(Text(f"{item.name:24} {item.title}"), 25) for item in DEMOS])
@@ -305,7 +305,8 @@ def demo(name: str | None, show_list: bool) -> None:
     chosen = BY_NAME[name]
     _print_views([Hanging(Text(chosen.title, style="bold"), 0), Hanging(Text(chosen.text), 0)])
     surprises = 0
-    for arguments, expected in chosen.runs:
+    for given_arguments, expected in chosen.runs:
+        arguments = arguments_here(given_arguments)
         shown = " ".join(f'"{a}"' if " " in a or "(" in a else a for a in arguments)
         _print_views([Text(""), Hanging(Text(f"$ diffcli {shown}"), 4)])
         code = _run_inside(list(arguments))

@@ -9,6 +9,16 @@ from pathlib import Path
 COURSE = Path(__file__).with_name("course.py")
 
 
+def arguments_here(arguments: tuple[str, ...]) -> tuple[str, ...]:
+    """A demo's command line with the course file's path as short as it can be from the
+    working folder (relative when it lies below it), so the command shown is one to copy."""
+    try:
+        here = str(COURSE.relative_to(Path.cwd()))
+    except ValueError:
+        return arguments
+    return tuple(a.replace(str(COURSE), here) for a in arguments)
+
+
 @dataclass(frozen=True)
 class Demo:
     name: str

@@ -48,12 +48,27 @@ def _printed(*views) -> str:
     return "".join(_fits(_at_width(width, views), width) for width in WIDTHS)
 
 
+def _in_repository(run):
+    """Run from the repository's root, as a reader of its README would: the course file's
+    path then prints the same in every clone."""
+    before = os.getcwd()
+    os.chdir(Path(__file__).resolve().parents[2])
+    try:
+        return run()
+    finally:
+        os.chdir(before)
+
+
 def _demo(name: str) -> str:
     """A demo as the CLI prints it in a pipe with COLUMNS set, its timings masked (each
     keeps its width, so the layout around it shows)."""
     texts = []
     for width in WIDTHS:
-        result = CliRunner().invoke(main, ["demo", name], env={"COLUMNS": str(width)})
+        result = _in_repository(
+            lambda width=width: CliRunner().invoke(
+                main, ["demo", name], env={"COLUMNS": str(width)}
+            )
+        )
         assert result.exit_code == 0, result.output
         masked = TIME.sub(lambda m: "~t".rjust(len(m.group())), result.output)
         texts.append(_fits("\n".join(line.rstrip() for line in masked.splitlines()) + "\n", width))
