@@ -45,6 +45,13 @@ _WHERE = {
 }
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext diffcli`: the %diff and %%diff magics (diffcli/warm/magics.py)."""
+    from diffcli.warm.magics import load
+
+    load(ipython)
+
+
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
         import importlib

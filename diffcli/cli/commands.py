@@ -15,6 +15,7 @@ import click
 
 from diffcli import __version__
 from diffcli.cli.declared import DiffcliCommand, DiffcliGroup, declared_options, given, reported
+from diffcli.cli.outlet import error, is_kept, keep, show, show_text
 from diffcli.core.errors import ExitStatus, OptionError
 from diffcli.core.isolate import Stuck
 from diffcli.core.options import DECLARED, FIELDS, Options, check_timeout
@@ -90,6 +91,7 @@ def _compare_and_print(command: str, expression: str | None, raw: dict[str, Any]
         comparison = compare_python(python, raw["at"], options)
     else:
         comparison = compare_with(expression, raw["at"], options)
+    keep(comparison)
     _print_comparison(comparison, raw["output_format"], raw["full"])
     sys.exit(comparison.exit_code)
 
@@ -125,6 +127,7 @@ def _grid(expression: str | None, raw: dict[str, Any]) -> None:
     sink = ValuesFile(values_file, value_columns(options), grid.n) if values_file else None
     with sink or contextlib.nullcontext():
         result = run_grid_problem(problem, grid, options, sink=sink)
+    keep(result)
     if plot_file:
         from diffcli.render.grid_table import save_plot
 
@@ -142,15 +145,15 @@ def _print_comparison(comparison: Any, output_format: str, full: bool) -> None:
     if output_format == "json":
         from diffcli.render.json import dumps
 
-        click.echo(dumps(comparison))
+        show_text(dumps(comparison))
     elif output_format == "csv":
         from diffcli.render.csv import to_csv
 
-        click.echo(to_csv(comparison), nl=False)
+        show_text(to_csv(comparison), newline=False)
     elif output_format == "latex":
         from diffcli.render.latex import to_latex
 
-        click.echo(to_latex(comparison))
+        show_text(to_latex(comparison))
     else:
         from diffcli.render.table import render_table
 
@@ -158,11 +161,7 @@ def _print_comparison(comparison: Any, output_format: str, full: bool) -> None:
 
 
 def _print_views(views: list[Any]) -> None:
-    from diffcli.render.console import console
-
-    screen = console()
-    for view in views:
-        screen.print(view)
+    show(views)
 
 
 def _print_lines(text: str) -> None:
@@ -175,7 +174,7 @@ def _print_lines(text: str) -> None:
 
 
 def _print_json(record: Any) -> None:
-    click.echo(json.dumps(record, indent=2, allow_nan=False))
+    show_text(json.dumps(record, indent=2, allow_nan=False))
 
 
 def _within(timeout: float | None, command: str, work: Callable[[], Any]) -> Any:
@@ -205,6 +204,7 @@ def stepsize(expression: str, **raw: Any) -> None:
 
         check_picture_path(plot_file)
     result = study(problem, options.dtype, raw["timeout"])
+    keep(result)
     if plot_file:
         from diffcli.render.plot import save_png
 
@@ -218,7 +218,7 @@ def stepsize(expression: str, **raw: Any) -> None:
 
         _print_views([study_table(result)])
         if plot_file:
-            click.echo(f"plot written to {plot_file}")
+            show_text(f"plot written to {plot_file}")
 
 
 @command("graph")
@@ -243,11 +243,29 @@ def graph(expression: str | None, **raw: Any) -> None:
                 expression, raw["at"], wrt=wrt, mode=mode, device=raw["device"]
             ),
         )
+    keep(result)
+    if raw["output_format"] in ("svg", "png"):
+        _print_picture(result, raw["output_format"])
+        return
     view = graph_views(result, raw["output_format"])
     if isinstance(view, str):
-        click.echo(view)
+        show_text(view)
     else:
         _print_views([view])
+
+
+def _print_picture(graph: Any, kind: str) -> None:
+    """SVG as text; PNG as bytes, to a file or a pipe (a terminal would show garbage)."""
+    from diffcli.render.picture import graph_picture
+
+    if kind == "png" and sys.stdout.isatty():
+        raise OptionError("--format png writes an image: redirect it, e.g. > graph.png")
+    picture = graph_picture(graph, kind)
+    if kind == "svg":
+        show_text(picture.decode("utf-8"))
+    elif not is_kept():
+        sys.stdout.buffer.write(picture)
+        sys.stdout.flush()
 
 
 @command("check", expression="required")
@@ -261,6 +279,7 @@ def check(expression: str, **raw: Any) -> None:
         "check",
         lambda: run_check(expression, raw["answer"], raw["wrt"], raw["at"]),
     )
+    keep(result)
     if raw["output_format"] == "json":
         _print_json(result.to_json())
     else:
@@ -274,8 +293,9 @@ def explain(expression: str, **raw: Any) -> None:
     from diffcli.teaching.explain import explain as run_explain
 
     result = _within(raw["timeout"], "explain", lambda: run_explain(expression, raw["wrt"]))
+    keep(result)
     if raw["output_format"] == "latex":
-        click.echo(result.latex())
+        show_text(result.latex())
     else:
         _print_lines(result.text())
 
@@ -298,9 +318,7 @@ def demo(name: str | None, show_list: bool) -> None:
 
         close = difflib.get_close_matches(name, list(BY_NAME), n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
-        click.echo(
-            f"diffcli: error: no demo {name!r}{hint}; diffcli demo --list names them", err=True
-        )
+        error(f"diffcli: error: no demo {name!r}{hint}; diffcli demo --list names them")
         sys.exit(ExitStatus.BAD_INPUT)
     chosen = BY_NAME[name]
     _print_views([Hanging(Text(chosen.title, style="bold"), 0), Hanging(Text(chosen.text), 0)])
@@ -312,7 +330,7 @@ def demo(name: str | None, show_list: bool) -> None:
         code = _run_inside(list(arguments))
         if code != expected:
             surprises += 1
-            click.echo(f"(exit {code}, but this demo expects {expected})", err=True)
+            error(f"(exit {code}, but this demo expects {expected})")
     sys.exit(ExitStatus.FAILED if surprises else ExitStatus.AGREE)
 
 
@@ -322,6 +340,20 @@ def _run_inside(arguments: list[str]) -> int:
     except SystemExit as stop:
         return int(stop.code or 0)
     return 0
+
+
+@main.command(cls=DiffcliCommand)
+@declared_options("shell")
+@reported
+def shell(history: str | None) -> None:
+    """An interactive prompt: a diffcli command a line, warm (no start-up per question)."""
+    import importlib.util
+
+    if importlib.util.find_spec("prompt_toolkit") is None and sys.stdin.isatty():
+        raise OptionError("the shell needs prompt_toolkit: pip install 'diffcli[shell]'")
+    from diffcli.warm.shell import main as run_shell
+
+    sys.exit(run_shell(history))
 
 
 @command("cost", expression="required")
@@ -336,8 +368,9 @@ def cost(expression: str, **raw: Any) -> None:
     except ValueError:
         raise OptionError(f"--n {sizes}: expected whole numbers, e.g. 10,100,1000") from None
     studies = study(expression, numbers, raw["budget"])
+    keep(studies)
     if raw["output_format"] == "json":
-        click.echo(json.dumps(cost_record(studies), indent=2))
+        show_text(json.dumps(cost_record(studies), indent=2))
     else:
         _print_views(cost_views(studies, raw["budget"]))
 

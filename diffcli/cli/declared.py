@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from diffcli.cli.outlet import error
 from diffcli.core.errors import DiffcliError, ExitStatus
 from diffcli.core.isolate import Stuck
 from diffcli.core.options import DECLARED, Declared, declared_for, default_of
@@ -68,7 +69,7 @@ class Refused(click.UsageError):
     missing value): one line, exit 2."""
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"diffcli: error: {self.format_message()}", err=True)
+        error(f"diffcli: error: {self.format_message()}")
 
 
 def declared_options(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -100,19 +101,18 @@ def reported(command: Callable[..., Any]) -> Callable[..., Any]:
         except DiffcliError as problem:
             if kwargs.get("traceback"):
                 raise
-            click.echo(f"diffcli: error: {problem.render()}", err=True)
+            error(f"diffcli: error: {problem.render()}")
             sys.exit(ExitStatus.BAD_INPUT)
         except Stuck as stuck:
-            click.echo(f"diffcli: error: {stuck}", err=True)
+            error(f"diffcli: error: {stuck}")
             sys.exit(ExitStatus.FAILED)
         except Exception as failure:
             if kwargs.get("traceback"):
                 raise
             text = str(failure).strip().splitlines()
-            click.echo(
+            error(
                 f"diffcli: internal error: {type(failure).__name__}: {text[0] if text else ''} "
-                "(a bug: --traceback shows where)",
-                err=True,
+                "(a bug: --traceback shows where)"
             )
             sys.exit(ExitStatus.FAILED)
 

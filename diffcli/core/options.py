@@ -27,7 +27,8 @@ LAYOUTS = ("numerator", "denominator")
 MODES = ("reverse", "forward")
 COMPARING = COMMANDS  # the commands that run one comparison
 BOUNDED = (*COMPARING, "stepsize", "graph", "check", "explain", "batch")  # take --timeout
-EVERY = (*BOUNDED, "cost", "demo")
+EVERY = (*BOUNDED, "cost", "demo", "shell")
+PLAIN = ("demo", "shell")  # commands with no output format of their own
 
 
 def positive(value: float | None) -> str | None:
@@ -322,15 +323,22 @@ _DECLARED = (
     ),
     Declared("show_list", "List the demos.", ("demo",), default=False, kind=bool, flag="--list"),
     Declared(
+        "history",
+        "File the shell keeps its history in, across sessions (default: "
+        "~/.local/state/diffcli/history, or $DIFFCLI_HISTORY).",
+        ("shell",),
+        metavar="FILE",
+    ),
+    Declared(
         "output_format",
         "Output format.",
-        tuple(c for c in EVERY if c != "demo"),
+        tuple(c for c in EVERY if c not in PLAIN),
         default="table",
         choices=FORMATS,
         flag="--format",
         choices_in={
             "stepsize": ("table", "json"),
-            "graph": ("table", "dot", "mermaid", "json"),
+            "graph": ("table", "dot", "mermaid", "json", "svg", "png"),
             "check": ("table", "json"),
             "explain": ("text", "latex"),
             "cost": ("table", "json"),
@@ -341,7 +349,7 @@ _DECLARED = (
     Declared(
         "traceback",
         "Re-raise errors (for debugging).",
-        tuple(c for c in EVERY if c != "demo"),
+        tuple(c for c in EVERY if c not in PLAIN),
         default=False,
         kind=bool,
         hidden=True,

@@ -6,11 +6,10 @@ unless `full` is asked for. JSON always carries everything.
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rich.console import Console, Group
+from rich.console import Group
 from rich.text import Text
 
 from diffcli.methods import HESSIAN
@@ -38,11 +37,9 @@ def render_table(comparison: Comparison, full: bool = False) -> Group:
 
 
 def to_html(comparison: Comparison) -> str:
-    console = Console(
-        record=True, file=io.StringIO(), width=110, color_system="truecolor", markup=False
-    )
-    console.print(render_table(comparison))
-    return console.export_html(inline_styles=True)
+    from diffcli.render.console import html_of
+
+    return html_of(render_table(comparison))
 
 
 def heading(command: str, text: str, point: dict[str, Any], note: str = "") -> Text:

@@ -8,14 +8,17 @@ import sys
 PROBE = """
 import sys
 {body}
-heavy = sorted(m for m in ("torch", "sympy") if m in sys.modules)
+heavy = sorted(m for m in {watched!r} if m in sys.modules)
 print(",".join(heavy) or "none")
 """
 
 
-def _loaded(body: str) -> str:
+def _loaded(body: str, watched: tuple[str, ...] = ("torch", "sympy")) -> str:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE.format(body=body)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE.format(body=body, watched=watched)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout.strip().splitlines()[-1]
 
@@ -48,3 +51,19 @@ def test_help_is_answered_without_torch_or_sympy():
 def test_bad_expression_is_answered_without_torch_or_sympy():
     assert _run_cli(["grad", "sni(x)", "--at", "1"]) == "none"
     assert _run_cli(["grad", "x", "--at", "x=[1,"]) == "none"
+
+
+WARM_EXTRAS = ("IPython", "prompt_toolkit", "nbclient", "graphviz", "networkx", "matplotlib")
+
+
+def test_a_comparison_loads_none_of_the_warm_session_extras():
+    """Jupyter's and the shell's packages are optional: the CLI's work never imports them."""
+    body = (
+        "from diffcli.cli import main\n"
+        "try:\n"
+        "    main(['grad', 'sin(x)', '--at', '1'], standalone_mode=True)\n"
+        "except SystemExit:\n"
+        "    pass"
+    )
+    assert _loaded(body, WARM_EXTRAS) == "none"
+    assert _loaded("import diffcli.cli", WARM_EXTRAS) == "none"

@@ -51,7 +51,7 @@ def test_every_command_takes_its_options_and_refuses_the_others_by_name(cli, com
 
 def _parsed_defaults(command: str) -> dict:
     """What the command's function receives when only the required arguments are given."""
-    arguments = {"batch": ["cases.csv"], "demo": []}.get(command, ["sin(x)"])
+    arguments = {"batch": ["cases.csv"], "demo": [], "shell": []}.get(command, ["sin(x)"])
     for option in DECLARED.values():
         if command in option.required_in:
             arguments += [option.spelling, "1"]
