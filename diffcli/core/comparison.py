@@ -400,11 +400,11 @@ def _timed(
 
 REPEATED = ("numeric", "autograd")  # pure arithmetic; symbolic's second run would hit caches
 REPEAT_UNDER = 2e-3  # a run this quick is timed again: a first run pays one-off costs
-REPEATS = 5
+REPEATS = 3
 
 
 def _fastest(compute: Callable[[], Outcome], first: float) -> float:
-    """The fastest of up to REPEATS runs (the first included), while they stay quick: at a
+    """The fastest of REPEATS runs (the first included), while they stay quick: at a
     millisecond, a first run's allocations and caches are a large share of its time."""
     times = [first]
     with warnings.catch_warnings():
