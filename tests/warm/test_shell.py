@@ -95,3 +95,24 @@ def test_completion_offers_the_points_variables():
     session.ask("at alpha=1, beta=[1,2]")
     assert _offers('grad "sin(al', session) == ["alpha"]
     assert "beta" in _offers('grad "b', session)
+
+
+def test_tab_completes_what_is_typed(tmp_path, capsys):
+    """Keys typed one burst at a time (completion runs between them, as for a person):
+    `hessi<Tab>` becomes `hessian`, and the completed line runs."""
+    import threading
+    import time
+
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    with create_pipe_input() as pipe:
+
+        def typist() -> None:
+            for burst in ("hessi", "\t", ' "x**2" --at 3\n', "exit\n"):
+                time.sleep(0.2)
+                pipe.send_text(burst)
+
+        threading.Thread(target=typist, daemon=True).start()
+        interactive(Session(), tmp_path / "h", input=pipe, output=DummyOutput())
+    assert "hessian x**2  at x = 3" in capsys.readouterr().out
