@@ -14,7 +14,9 @@ summary covers the points done, and says so.
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -301,6 +303,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         )
     }
     runners = _runners(problem, over, options, derivative, x_symbol, fixed)
+    long_double = _evaluator(derivative, x_symbol, fixed, np.longdouble)
     columns = value_columns(options)
     result.kept = {k: [] for k in columns} if keep else None
     result.plotted = {k: [] for k in ("f", *columns)}
@@ -317,9 +320,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         start = time.perf_counter()
         f = f_along(problem, over.name, xs)
         result.f_seconds += time.perf_counter() - start
-        reference = symbolic.array_values(
-            derivative, {**fixed, x_symbol: xs.astype(np.longdouble)}, np.longdouble
-        )
+        reference = in_halves(long_double, xs)
         finite = np.abs(reference[np.isfinite(reference)])
         result.largest = max(result.largest, float(np.max(finite, initial=0.0)))
         # f' may not depend on x at all; and where f itself is not finite (log(x) for x < 0,
@@ -390,23 +391,55 @@ def _runners(
     x_symbol: Any,
     fixed: dict[Any, float],
 ) -> dict[str, Any]:
+    symbolic_values = _evaluator(derivative, x_symbol, fixed, np.float64)
+    return {
+        "symbolic": lambda xs: in_halves(symbolic_values, xs),
+        "numeric": lambda xs: in_halves(
+            lambda part: _numeric(problem, over.name, part, options), xs
+        ),
+        "autograd": _autograd(problem, over.name, options),
+    }
+
+
+def _evaluator(derivative: Any, x_symbol: Any, fixed: dict[Any, float], dtype: type) -> Any:
+    """f' on an array of points in `dtype` (float64 for the symbolic method, long double
+    for the reference), its common subexpressions found once (f' repeats f's pieces)."""
     import sympy as sp
 
     from diffcli.methods import symbolic
 
-    shared, (reduced,) = sp.cse(derivative)  # f' repeats f's pieces: evaluate each once
+    shared, (reduced,) = sp.cse(derivative)
+    constants = {symbol: dtype(value) for symbol, value in fixed.items()}
 
-    def symbolic_values(xs: np.ndarray) -> np.ndarray:
-        values: dict[Any, Any] = {**fixed, x_symbol: xs}
+    def values_at(xs: np.ndarray) -> np.ndarray:
+        values: dict[Any, Any] = {**constants, x_symbol: xs.astype(dtype)}
         for symbol, piece in shared:
-            values[symbol] = symbolic.array_values(piece, values, np.float64)
-        return symbolic.array_values(reduced, values, np.float64)
+            values[symbol] = symbolic.array_values(piece, values, dtype)
+        return np.broadcast_to(symbolic.array_values(reduced, values, dtype), xs.shape)
 
-    return {
-        "symbolic": symbolic_values,
-        "numeric": lambda xs: _numeric(problem, over.name, xs, options),
-        "autograd": _autograd(problem, over.name, options),
-    }
+    return values_at
+
+
+def in_halves(work: Any, xs: np.ndarray) -> np.ndarray:
+    """work(xs), its points split between the machine's cores: NumPy lets go of Python's
+    lock inside each operation, so two halves run at once on two cores."""
+    if xs.size < PARALLEL_FROM or WORKERS == 1:
+        return np.asarray(work(xs))
+    parts = np.array_split(xs, WORKERS)
+    return np.concatenate(
+        [np.broadcast_to(p, part.shape) for p, part in zip(_pool().map(work, parts), parts)]
+    )
+
+
+PARALLEL_FROM = 1 << 14  # points below which one thread is quicker
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+@functools.cache
+def _pool() -> Any:
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(WORKERS, thread_name_prefix="diffcli-grid")
 
 
 def _numeric(problem: Problem, name: str, xs: np.ndarray, options: Options) -> np.ndarray:
