@@ -436,7 +436,8 @@ WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @functools.cache
-def _pool() -> Any:
+def _pool(process: int) -> Any:
+    """The threads, per process: a forked batch worker must not use its parent's."""
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(WORKERS, thread_name_prefix="diffcli-grid")
