@@ -426,9 +426,8 @@ def in_halves(work: Any, xs: np.ndarray) -> np.ndarray:
     if xs.size < PARALLEL_FROM or WORKERS == 1:
         return np.asarray(work(xs))
     parts = np.array_split(xs, WORKERS)
-    return np.concatenate(
-        [np.broadcast_to(p, part.shape) for p, part in zip(_pool().map(work, parts), parts)]
-    )
+    done = _pool(os.getpid()).map(work, parts)
+    return np.concatenate([np.broadcast_to(p, part.shape) for p, part in zip(done, parts)])
 
 
 PARALLEL_FROM = 1 << 14  # points below which one thread is quicker

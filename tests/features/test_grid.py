@@ -83,3 +83,20 @@ def test_a_grid_uses_the_point_engine(scheme):
         at_point = numeric.differentiate(build_problem(EXPRESSION, f"x={float(x)!r}"), scheme)
         assert value == at_point.value["x"], (x, scheme)
         assert fast == pytest.approx(value, rel=1e-8, abs=1e-9)
+
+
+def test_a_grid_split_across_threads_gives_the_values_of_one_thread(monkeypatch):
+    """Past PARALLEL_FROM points each chunk is split between threads; the values must be
+    those one thread computes, point for point (kept, so every column is compared)."""
+    import diffcli.features.grid as grid
+
+    expression, over = "sin(x)*exp(x)/(1 + x**2) + y*x", "x=-3:3:40001"
+    split = run_grid(expression, over, "y=0.5", Options(), keep=True)
+    monkeypatch.setattr(grid, "WORKERS", 1)
+    alone = run_grid(expression, over, "y=0.5", Options(), keep=True)
+    assert split.covered == alone.covered == 40001 and grid.PARALLEL_FROM < 40001
+    for column in ("reference", "symbolic", "numeric", "autograd"):
+        np.testing.assert_array_equal(
+            np.concatenate(split.kept[column]), np.concatenate(alone.kept[column])
+        )
+    assert split.agree

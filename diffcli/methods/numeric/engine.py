@@ -73,8 +73,9 @@ def along(
     taken once, at its first step; `settle` takes it as at a point (the step balanced per
     point, at twice the evaluations or more). Richardson and the complex step are the same
     either way."""
-    sampler = AlongSampler(problem, name, xs, DTYPES[dtype_name], memory_mib)
-    if settle or scheme_name in ("richardson", "complex-step"):
+    per_point = settle or scheme_name in ("richardson", "complex-step")
+    sampler = AlongSampler(problem, name, xs, DTYPES[dtype_name], memory_mib, noise=per_point)
+    if per_point:
         table = _derive(sampler, scheme_name, step)[0]
     else:
         k = problem.order

@@ -233,12 +233,21 @@ class AlongSampler(Sampler):
     one per grid point, each stop_gradient held at its value at that point."""
 
     def __init__(
-        self, problem: Problem, name: str, xs: np.ndarray, dtype: type, memory_mib: float
+        self,
+        problem: Problem,
+        name: str,
+        xs: np.ndarray,
+        dtype: type,
+        memory_mib: float,
+        noise: bool = True,
     ) -> None:
+        """noise=False: no per-point noise floor (f's largest terms, an evaluation of f
+        of its own), for a stencil taken once at its first step, which never reads it."""
         x0 = np.array(xs, dtype=dtype).ravel()
         base = leaves(problem, dtype)
         at_x0 = {**base, name: x0}
-        known = _facts(problem, base, x0, dtype, 1, largest_terms(problem, at_x0, dtype))
+        terms = largest_terms(problem, at_x0, dtype) if noise else 0.0
+        known = _facts(problem, base, x0, dtype, 1, terms)
         self._know(problem, dtype, memory_mib, known._replace(scalar=False))
         self.stops_at_x0 = stops_held(problem, at_x0, dtype)
         self.rows = np.arange(0)  # the grid points of the chunk being evaluated
