@@ -69,6 +69,9 @@ def display_answer(answer: Answer) -> None:
     picture = picture_of(answer.result)
     if picture is not None:
         display(SVG(picture))
+    latex = getattr(answer.result, "latex", None)  # explain: its steps typeset too
+    if callable(latex) and not any(isinstance(v, str) for v in answer.kept.views):
+        display(Latex(latex()))
     for line in answer.kept.errors:
         display(HTML(_pre(line, "color: #b00")))
 

@@ -75,6 +75,7 @@ def test_every_command_shows_in_a_kernel_and_a_bad_line_does_not_stop_it(every_c
     assert "<svg" in shown['%diff stepsize "exp(x)" --at 1']  # the plot, inline
     assert "✓ right" in shown[EVERY_COMMAND[6]]
     assert "chain rule" in shown[EVERY_COMMAND[7]] and "\\frac" in shown[EVERY_COMMAND[8]]
+    assert "\\begin{align*}" in shown[EVERY_COMMAND[7]]  # the text, and the steps typeset
     assert "time ~ n^" in shown[EVERY_COMMAND[9]]
     assert "4x = [0, 4, 8, 12]" in shown["%diff demo dot"]
     assert (
