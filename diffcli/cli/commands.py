@@ -137,7 +137,7 @@ def _grid(expression: str | None, raw: dict[str, Any]) -> None:
     else:
         from diffcli.render.grid_table import grid_table
 
-        _print_views([grid_table(result)])
+        show([grid_table(result)])
     sys.exit(result.exit_code)
 
 
@@ -157,11 +157,7 @@ def _print_comparison(comparison: Any, output_format: str, full: bool) -> None:
     else:
         from diffcli.render.table import render_table
 
-        _print_views([render_table(comparison, full)])
-
-
-def _print_views(views: list[Any]) -> None:
-    show(views)
+        show([render_table(comparison, full)])
 
 
 def _print_lines(text: str) -> None:
@@ -170,7 +166,7 @@ def _print_lines(text: str) -> None:
 
     from diffcli.render.layout import hanging
 
-    _print_views(hanging([Text(line) for line in text.splitlines()]))
+    show(hanging([Text(line) for line in text.splitlines()]))
 
 
 def _print_json(record: Any) -> None:
@@ -216,7 +212,7 @@ def stepsize(expression: str, **raw: Any) -> None:
     else:
         from diffcli.render.study import study_table
 
-        _print_views([study_table(result)])
+        show([study_table(result)])
         if plot_file:
             show_text(f"plot written to {plot_file}")
 
@@ -251,7 +247,7 @@ def graph(expression: str | None, **raw: Any) -> None:
     if isinstance(view, str):
         show_text(view)
     else:
-        _print_views([view])
+        show([view])
 
 
 def _print_picture(graph: Any, kind: str) -> None:
@@ -311,7 +307,7 @@ def demo(name: str | None, show_list: bool) -> None:
     from diffcli.teaching.demos import BY_NAME, DEMOS, arguments_here
 
     if show_list or name is None:
-        _print_views([Hanging(Text(f"{item.name:24} {item.title}"), 25) for item in DEMOS])
+        show([Hanging(Text(f"{item.name:24} {item.title}"), 25) for item in DEMOS])
         return
     if name not in BY_NAME:
         import difflib
@@ -321,12 +317,12 @@ def demo(name: str | None, show_list: bool) -> None:
         error(f"diffcli: error: no demo {name!r}{hint}; diffcli demo --list names them")
         sys.exit(ExitStatus.BAD_INPUT)
     chosen = BY_NAME[name]
-    _print_views([Hanging(Text(chosen.title, style="bold"), 0), Hanging(Text(chosen.text), 0)])
+    show([Hanging(Text(chosen.title, style="bold"), 0), Hanging(Text(chosen.text), 0)])
     surprises = 0
     for given_arguments, expected in chosen.runs:
         arguments = arguments_here(given_arguments)
         shown = " ".join(f'"{a}"' if " " in a or "(" in a else a for a in arguments)
-        _print_views([Text(""), Hanging(Text(f"$ diffcli {shown}"), 4)])
+        show([Text(""), Hanging(Text(f"$ diffcli {shown}"), 4)])
         code = _run_inside(list(arguments))
         if code != expected:
             surprises += 1
@@ -372,7 +368,7 @@ def cost(expression: str, **raw: Any) -> None:
     if raw["output_format"] == "json":
         show_text(json.dumps(cost_record(studies), indent=2))
     else:
-        _print_views(cost_views(studies, raw["budget"]))
+        show(cost_views(studies, raw["budget"]))
 
 
 @command("batch", expression=None)
