@@ -100,3 +100,35 @@ def test_a_grid_split_across_threads_gives_the_values_of_one_thread(monkeypatch)
             np.concatenate(split.kept[column]), np.concatenate(alone.kept[column])
         )
     assert split.agree
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "elementwise"),
+    [
+        ("sin(x)*exp(x)/(1 + x**2)", None, True),
+        ("max(x, 0.5) + hypot(x, 2) + x*sum(w)", "w=[1,2]", True),
+        ("dot(w, [sin(x), cos(x), x])", "w=[0.5,-1,2]", False),  # stacks x: one point's
+        ("softmax([x, 1])[0]", None, False),  # entries are mixed; vmap keeps them apart
+    ],
+)
+def test_one_backward_pass_serves_an_elementwise_grid_and_gives_vmaps_values(
+    monkeypatch, expression, at, elementwise
+):
+    """Where f at each point depends on that point alone, the grid's autograd is one
+    backward pass of the sum; it must give what vmap(grad) gives, point for point."""
+    import diffcli.methods.autograd as autograd
+    from diffcli.features.grid import grid_problem
+
+    over = parse_over("x=-3:3:2001")
+    problem = grid_problem(expression, over, at, Options())
+    assert autograd.elementwise_in(problem.expr, "x") is elementwise
+    fast = run_grid(expression, "x=-3:3:2001", at, Options(), keep=True)
+    monkeypatch.setattr(autograd, "elementwise_in", lambda expr, name: False)
+    batched = run_grid(expression, "x=-3:3:2001", at, Options(), keep=True)
+    np.testing.assert_allclose(
+        np.concatenate(fast.kept["autograd"]),
+        np.concatenate(batched.kept["autograd"]),
+        rtol=1e-15,
+        atol=0,
+    )
+    assert fast.agree and batched.agree

@@ -21,7 +21,7 @@ from diffcli.core.deadline import shielded
 from diffcli.core.errors import DeviceError
 from diffcli.core.problem import Problem, shaped
 from diffcli.lang.evaluate import evaluate
-from diffcli.lang.expr import Const, Num
+from diffcli.lang.expr import Call, Const, Expr, Num, Var, walk
 from diffcli.lang.ops import CONSTANTS
 from diffcli.methods import HESSIAN, Outcome
 
@@ -185,7 +185,37 @@ def grid_gradient(
         return _output(problem, {**leaves, name: x}, backend)
 
     points = torch.as_tensor(xs, dtype=dtype, device=device)
+    if problem.function is None and elementwise_in(problem.expr, name):
+        # each point's f depends on that point alone: one backward pass of the sum gives
+        # every f'(x_i), without vmap's batching of the graph
+        points.requires_grad_(True)
+        total = scalar(points).sum()
+        if not total.requires_grad:  # f does not depend on the variable
+            return np.zeros(np.shape(xs))
+        (gradient,) = torch.autograd.grad(total, points)
+        return _to_numpy(gradient)
     return _to_numpy(torch.func.vmap(torch.func.grad(scalar))(points))
+
+
+def elementwise_in(expr: Expr, name: str) -> bool:
+    """Whether f, given a vector for the scalar variable `name`, is f at each entry alone:
+    every node that depends on it is a scalar of an elementwise operation (sin, +, pow,
+    max, ...), so nothing reduces, stacks or indexes across points."""
+    from diffcli.lang.ops import broadcast, same_shape
+
+    depends: dict[int, bool] = {}
+    for node in walk(expr):
+        below = [depends.get(id(child), False) for child in node.children]
+        mine = (isinstance(node, Var) and node.name == name) or any(below)
+        depends[id(node)] = mine
+        if not mine or isinstance(node, Var):
+            continue
+        elementwise = isinstance(node, Call) and node.op is not None and (
+            node.op.shape is same_shape or node.op.shape is broadcast
+        )
+        if node.shape != () or not elementwise:
+            return False
+    return True
 
 
 def gradients_at(problem: Problem, points: np.ndarray) -> np.ndarray:
