@@ -51,7 +51,7 @@ def interactive(session: Session, history: Path, **prompt_options: Any) -> int:
     from prompt_toolkit.history import FileHistory
 
     prompt = PromptSession(
-        history=FileHistory(str(history)), completer=Completion(session), **prompt_options
+        history=FileHistory(str(history)), completer=completer(session), **prompt_options
     )
     print(WELCOME, flush=True)
     while True:
@@ -73,35 +73,36 @@ def main(history: str | None) -> int:
     return interactive(session, history_path(history))
 
 
-def _completion_base() -> Any:
-    from prompt_toolkit.completion import Completer
+def completer(session: Session) -> Any:
+    """prompt_toolkit's completer for the session: commands first; then the command's
+    options after a dash, and otherwise function names, constants and the variables of
+    the session's point. (prompt_toolkit is imported here: piped lines do without it.)"""
+    from prompt_toolkit.completion import Completer, Completion
 
-    return Completer
+    class Offers(Completer):  # type: ignore[misc]
+        def get_completions(self, document: Any, complete_event: Any) -> Iterator[Any]:
+            for choice, start in offers(session, document.text_before_cursor):
+                yield Completion(choice, start_position=start)
+
+    return Offers()
 
 
-class Completion(_completion_base()):  # type: ignore[misc]
-    """Commands first; then the command's options after a dash, and otherwise function
-    names, constants and the variables of the session's point."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get_completions(self, document: Any, complete_event: Any) -> Iterator[Any]:
-        from prompt_toolkit.completion import Completion as Offer
-
-        before = document.text_before_cursor
-        word = document.get_word_before_cursor(WORD=True)
-        words = before.split()
-        if len(words) == 0 or (len(words) == 1 and not before.endswith(" ")):
-            choices = [*commands(), *SESSION_WORDS]
-        elif word.startswith("-"):
-            choices = options_of(words[0])
-        else:
-            word = _identifier_tail(word)
-            choices = [*functions(), *point_variables(self.session.point)]
-        for choice in sorted(set(choices)):
-            if choice.startswith(word) and choice != word:
-                yield Offer(choice, start_position=-len(word))
+def offers(session: Session, before: str) -> list[tuple[str, int]]:
+    """What completes the text before the cursor: (choice, where it starts, negative)."""
+    words = before.split()
+    word = "" if before.endswith(" ") or not words else words[-1]
+    if len(words) == 0 or (len(words) == 1 and not before.endswith(" ")):
+        choices = [*commands(), *SESSION_WORDS]
+    elif word.startswith("-"):
+        choices = options_of(words[0])
+    else:
+        word = _identifier_tail(word)
+        choices = [*functions(), *point_variables(session.point)]
+    return [
+        (choice, -len(word))
+        for choice in sorted(set(choices))
+        if choice.startswith(word) and choice != word
+    ]
 
 
 def commands() -> list[str]:

@@ -7,7 +7,7 @@ import pytest
 from prompt_toolkit.document import Document
 
 from diffcli.warm.session import Session
-from diffcli.warm.shell import Completion, interactive
+from diffcli.warm.shell import completer, interactive
 
 LESSON = """# a lesson: the point once, then questions about it
 at x=1, y=2
@@ -70,8 +70,8 @@ def test_ctrl_c_during_a_question_cancels_it_and_the_prompt_goes_on(tmp_path, ca
 
 
 def _offers(text: str, session: Session | None = None) -> list[str]:
-    completer = Completion(session or Session())
-    return [c.text for c in completer.get_completions(Document(text), None)]
+    offered = completer(session or Session()).get_completions(Document(text), None)
+    return [c.text for c in offered]
 
 
 @pytest.mark.parametrize(
@@ -116,3 +116,16 @@ def test_tab_completes_what_is_typed(tmp_path, capsys):
         threading.Thread(target=typist, daemon=True).start()
         interactive(Session(), tmp_path / "h", input=pipe, output=DummyOutput())
     assert "hessian x**2  at x = 3" in capsys.readouterr().out
+
+
+def test_a_piped_lesson_needs_no_prompt_toolkit():
+    """prompt_toolkit is the [shell] extra: piped lines run without it."""
+    import subprocess
+    import sys
+
+    code = "import sys\nsys.modules['prompt_toolkit'] = None\nfrom diffcli.cli import main\nmain(['shell'])"
+    done = subprocess.run(
+        [sys.executable, "-c", code], input='grad "sin(x)" --at 1\n', capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "grad sin(x)  at x = 1" in done.stdout
