@@ -123,7 +123,10 @@ def test_a_piped_lesson_needs_no_prompt_toolkit():
     import subprocess
     import sys
 
-    code = "import sys\nsys.modules['prompt_toolkit'] = None\nfrom diffcli.cli import main\nmain(['shell'])"
+    code = (
+        "import sys\nsys.modules['prompt_toolkit'] = None\n"
+        "from diffcli.cli import main\nmain(['shell'])"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], input='grad "sin(x)" --at 1\n', capture_output=True, text=True
     )
