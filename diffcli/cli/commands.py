@@ -223,6 +223,7 @@ def graph(expression: str | None, **raw: Any) -> None:
     from diffcli.core.api import graph as trace_expression
     from diffcli.methods.autograd.graph import trace_python_isolated
     from diffcli.render.graph import graph_views
+    from diffcli.render.picture import PICTURES
 
     wrt = Options.from_raw(wrt=raw["wrt"]).wrt
     check_timeout(raw["timeout"])
@@ -240,7 +241,7 @@ def graph(expression: str | None, **raw: Any) -> None:
             ),
         )
     keep(result)
-    if raw["output_format"] in ("svg", "png"):
+    if raw["output_format"] in PICTURES:
         _print_picture(result, raw["output_format"])
         return
     view = graph_views(result, raw["output_format"])

@@ -24,6 +24,7 @@ from diffcli.lang.ops import CONSTANTS
 from diffcli.lang.point import component_names
 from diffcli.methods import HESSIAN, Outcome
 from diffcli.methods import stable_functions as stable
+from diffcli.methods.numeric.kit import SAME_AS_POW
 from diffcli.methods.partials import Partials
 
 REFERENCE_DIGITS = 40
@@ -475,7 +476,7 @@ class _ArrayMath:
     @staticmethod
     def power(base: Any, power: Any) -> Any:
         if np.ndim(power) == 0:
-            same = _ROUNDED_ONCE.get(float(power))
+            same = SAME_AS_POW.get(float(power))
             if same is not None:
                 return same(base)
         return np.power(base, power)
@@ -483,15 +484,6 @@ class _ArrayMath:
     @staticmethod
     def log(*args: Any) -> Any:
         return np.log(args[0]) if len(args) == 1 else np.log(args[0]) / np.log(args[1])
-
-
-# powers with a cheaper form that rounds once, as pow does, so the value is the same
-# (np.power in long double is about ten times slower than a product)
-_ROUNDED_ONCE: dict[float, Callable[[Any], Any]] = {
-    2.0: lambda b: b * b,
-    -1.0: lambda b: 1 / b,
-    0.5: np.sqrt,
-}
 
 
 class _NoFloatForm(Exception):

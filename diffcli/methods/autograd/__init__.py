@@ -210,8 +210,10 @@ def elementwise_in(expr: Expr, name: str) -> bool:
         depends[id(node)] = mine
         if not mine or isinstance(node, Var):
             continue
-        elementwise = isinstance(node, Call) and node.op is not None and (
-            node.op.shape is same_shape or node.op.shape is broadcast
+        elementwise = (
+            isinstance(node, Call)
+            and node.op is not None
+            and (node.op.shape is same_shape or node.op.shape is broadcast)
         )
         if node.shape != () or not elementwise:
             return False
@@ -228,14 +230,7 @@ def gradients_at(problem: Problem, points: np.ndarray) -> np.ndarray:
         name: torch.tensor(value.floats(), dtype=torch.float64).reshape(value.shape)
         for name, value in problem.point.items()
     }
-    shapes = [leaves[name].shape for name in problem.wrt]
-    sizes = [leaves[name].numel() for name in problem.wrt]
-
-    def scalar(flat: torch.Tensor) -> torch.Tensor:
-        parts = torch.split(flat, sizes)
-        bound = {**leaves, **{n: p.reshape(s) for n, p, s in zip(problem.wrt, parts, shapes)}}
-        return _output(problem, bound, backend)
-
+    _, scalar = _of_flat_entries(problem, leaves, backend)
     rows = torch.as_tensor(points, dtype=torch.float64)
     return _to_numpy(torch.func.vmap(torch.func.grad(scalar))(rows))
 
@@ -311,12 +306,18 @@ def _push_vectorised(
         warnings.simplefilter("ignore", DeprecationWarning)
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
-            basis = torch.zeros(stop - start, n, dtype=leaf.dtype, device=leaf.device)
-            basis[torch.arange(stop - start), torch.arange(start, stop)] = 1
-            pushed = torch.func.vmap(jvp)(basis)
+            pushed = torch.func.vmap(jvp)(_basis(start, stop, n, leaf))
             # a copy: the pushed tangents can be a view that keeps the chunk's buffers alive
             rows.append(_to_numpy(pushed).reshape(stop - start, -1).copy())
     return np.concatenate(rows) if rows else np.zeros((0, math.prod(problem.output_shape)))
+
+
+def _basis(start: int, stop: int, n: int, like: torch.Tensor) -> torch.Tensor:
+    """Rows start..stop-1 of the n x n identity, in `like`'s dtype and device: a chunk of
+    the basis vectors that forward mode pushes and reverse mode pulls back."""
+    basis = torch.zeros(stop - start, n, dtype=like.dtype, device=like.device)
+    basis[torch.arange(stop - start), torch.arange(start, stop)] = 1
+    return basis
 
 
 def _push_each(
@@ -365,18 +366,26 @@ def _hessian_forward(
     """Forward over reverse: torch.func.jacfwd of torch.func.grad, n tangents in one vmap."""
     import torch.func
 
+    x0, scalar = _of_flat_entries(problem, leaves, backend)
+    table = torch.func.jacfwd(torch.func.grad(scalar))(x0)
+    return _to_numpy(table), x0.numel()
+
+
+def _of_flat_entries(
+    problem: Problem, leaves: dict[str, torch.Tensor], backend: TorchBackend
+) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+    """The wrt variables' entries flattened into one vector (in order), and f as a function
+    of such a vector, the other variables held at the point."""
     shapes = [leaves[name].shape for name in problem.wrt]
     sizes = [leaves[name].numel() for name in problem.wrt]
     x0 = torch.cat([leaves[name].reshape(-1) for name in problem.wrt])
 
     def scalar(flat: torch.Tensor) -> torch.Tensor:
         parts = torch.split(flat, sizes)
-        bound = {**leaves}
-        bound.update({n: p.reshape(s) for n, p, s in zip(problem.wrt, parts, shapes)})
+        bound = {**leaves, **{n: p.reshape(s) for n, p, s in zip(problem.wrt, parts, shapes)}}
         return _output(problem, bound, backend)
 
-    table = torch.func.jacfwd(torch.func.grad(scalar))(x0)
-    return _to_numpy(table), x0.numel()
+    return x0, scalar
 
 
 def _flat(grads: tuple[torch.Tensor | None, ...], wrt: list[torch.Tensor]) -> np.ndarray:
@@ -418,10 +427,13 @@ def _jacobian_vectorised(output: torch.Tensor, wrt: list[torch.Tensor]) -> list[
     rows: list[list[np.ndarray]] = [[] for _ in wrt]
     for start in range(0, m, chunk):
         stop = min(m, start + chunk)
-        basis = torch.zeros(stop - start, m, dtype=flat.dtype, device=flat.device)
-        basis[torch.arange(stop - start), torch.arange(start, stop)] = 1
         grads = torch.autograd.grad(
-            flat, wrt, basis, retain_graph=stop < m, allow_unused=True, is_grads_batched=True
+            flat,
+            wrt,
+            _basis(start, stop, m, flat),
+            retain_graph=stop < m,
+            allow_unused=True,
+            is_grads_batched=True,
         )
         for row, grad, leaf in zip(rows, grads, wrt):
             shape = (stop - start, *leaf.shape)

@@ -34,7 +34,11 @@ def _aligned(a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
-_POWERS = {2.0: np.square, -1.0: np.reciprocal}
+# exponents whose NumPy form rounds once, as pow does, so the value is pow's to the bit:
+# x**2 as a square (NumPy's own fast path for an array), x**-1 as a reciprocal; pow itself
+# is several times slower, ten times in long double. Finite differences and symbolic's
+# array evaluation (the grid and its reference) both use it.
+SAME_AS_POW: dict[float, Any] = {2.0: np.square, -1.0: np.reciprocal}
 
 
 class BatchedNumpy:
@@ -61,7 +65,7 @@ class BatchedNumpy:
         (as `x**2` on an array is): the same correctly rounded values, several times faster
         than pow."""
         if isinstance(b, np.ndarray) and b.size == 1:
-            fast = _POWERS.get(float(b.reshape(-1)[0]))
+            fast = SAME_AS_POW.get(float(b.reshape(-1)[0]))
             if fast is not None:
                 return fast(a)
         return np.power(*_aligned(a, b))
