@@ -3,6 +3,7 @@ grid of points, the Hessian, and a sweep of steps."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -84,7 +85,9 @@ def along(
         h = first_step(sampler, scheme, k, step)
         with np.errstate(all="ignore"):
             values = sampler.single(offsets[:, None] * h).reshape(offsets.size, -1)
-            table = sum(w * v.astype(np.float64) for w, v in zip(weights, values)) / h**k
+            values = values.astype(np.float64, copy=False)
+            table = functools.reduce(np.add, [w * v for w, v in zip(weights, values)])
+            table /= h if k == 1 else h**k
     return np.asarray(table, dtype=np.float64).reshape(np.shape(xs))
 
 

@@ -3,6 +3,7 @@ what f's expression says about its round-off."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import NamedTuple
@@ -34,8 +35,7 @@ class _Base(NamedTuple):
     scalar: bool
     row_elements: int  # numbers held alive per point evaluated: sizes the chunks
     size: np.ndarray  # |x0|
-    ceiling: np.ndarray  # the power of two above |x0|: past it x0 + 2h may not be exact
-    inner: np.ndarray  # |x0| where f rounds the entries inside, else 0 (see _rounds_inside)
+    rounds: bool  # whether f rounds the entries inside (see _rounds_inside)
     # f's noise is eps * max(floor, roundings |f|): where f adds or subtracts (see _sums)
     # a floor of its largest summed term (at least 1); else each of the roundings of a
     # product is relative to |f|
@@ -71,18 +71,16 @@ def _facts(
     point); `terms` is f's largest summed term there (kit.largest_terms), or one per point."""
     size = np.abs(x0)
     scale = np.maximum(size, 1.0)
-    ceiling = np.ldexp(1.0, np.frexp(size)[1])
-    for shared in (x0, size, scale, ceiling):
+    for shared in (x0, size, scale):
         shared.flags.writeable = False
     scalar = x0.size == 1 and problem.output_shape == () and dtype is np.float64
     rounds = _rounds_inside(problem)
-    inner = size if rounds else np.zeros_like(x0)
     if rounds or _sums(problem):
         floor, roundings = np.maximum(1.0, terms), 1.0
     else:
         floor, roundings = 0.0, _calls(problem)
     elements = row_elements(problem, entries)
-    return _Base(base, x0, scale, scalar, elements, size, ceiling, inner, floor, roundings)
+    return _Base(base, x0, scale, scalar, elements, size, rounds, floor, roundings)
 
 
 def _rounds_inside(problem: Problem) -> bool:
@@ -160,9 +158,20 @@ class Sampler:
         self.base, self.x0, self.scale = known.leaves, known.x0, known.scale
         self.scalar = known.scalar
         self.chunk = rows_per_chunk(known.row_elements, memory_mib)
-        self.size, self.ceiling = known.size, known.ceiling
-        self.inner, self.floor, self.roundings = known.inner, known.floor, known.roundings
+        self.size, self.rounds = known.size, known.rounds
+        self.floor, self.roundings = known.floor, known.roundings
         self.evaluations = 0
+
+    @functools.cached_property
+    def ceiling(self) -> np.ndarray:
+        """The power of two above |x0|: past it x0 + 2h may not be exact (made when a
+        ladder asks: a grid's stencil taken once never does)."""
+        return np.ldexp(1.0, np.frexp(self.size)[1])
+
+    @functools.cached_property
+    def inner(self) -> np.ndarray:
+        """|x0| where f rounds the entries inside, else 0 (see _rounds_inside)."""
+        return self.size if self.rounds else np.zeros_like(self.x0)
 
     def __call__(self, columns: np.ndarray, amounts: np.ndarray) -> np.ndarray:
         """Row r adds amounts[r, j] to entry columns[r, j] (pairs never repeat in a row)."""
@@ -258,8 +267,18 @@ class AlongSampler(Sampler):
         n = self.x0.size
 
         def points(start: int, stop: int) -> np.ndarray:
-            self.rows = np.arange(start, stop) % n
-            return np.add(self.x0[self.rows], flat[start:stop], dtype=self._working(flat))
+            """x0 + flat over [start, stop), where entry j moves point j % n: added a run of
+            consecutive points at a time (no index arrays, which cost more than f's sums)."""
+            out = np.empty(stop - start, dtype=self._working(flat))
+            at = start
+            while at < stop:
+                entry, run = at % n, min(n - at % n, stop - at)
+                part = out[at - start : at - start + run]
+                np.add(self.x0[entry : entry + run], flat[at : at + run], out=part)
+                at += run
+            if self.stops_at_x0:
+                self.rows = np.arange(start, stop) % n
+            return out
 
         return self._in_chunks(flat.size, self.chunk, points)
 
