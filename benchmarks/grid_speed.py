@@ -40,8 +40,13 @@ FUNCTIONS = {
 
 
 def f_seconds(function, points: int) -> float:
+    """f by hand in NumPy, with memory kept for reuse as the grid keeps it (page faults on
+    fresh blocks would slow f, and flatter every ratio)."""
+    from diffcli.core.resources import freed_memory_kept
+
     x = np.linspace(-3, 3, points)
-    return min(timeit.repeat(lambda: function(x), number=1, repeat=3))
+    with freed_memory_kept():
+        return min(timeit.repeat(lambda: function(x), number=1, repeat=5))
 
 
 def jax_seconds(name: str, points: int) -> float | None:

@@ -17,6 +17,7 @@ summary covers the points done, and says so.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 import re
@@ -31,12 +32,13 @@ from diffcli.core.deadline import TimedOut, deadline
 from diffcli.core.errors import ExitStatus, OptionError
 from diffcli.core.options import Options
 from diffcli.core.problem import Problem, build_problem
-from diffcli.core.resources import release_freed_memory
+from diffcli.core.resources import freed_memory_kept, release_freed_memory
 from diffcli.methods import load_engines
 
 CHUNK = 1 << 18  # points a pass: about 10-50 ms of work, and a few MiB a column
 MAX_POINTS = 10**8
-SAMPLED = 1 << 20  # errors kept for the medians, at most
+SAMPLED = 1 << 13  # points whose errors the medians are taken from, with a long double reference
+TRUSTED = 2.0**-40  # float64 is the reference where its rounding bound is at most this of it
 PLOTTED = 5000  # points kept for --plot, about
 TRIM_EVERY = 8  # chunks between hand-backs of freed memory (resources.release_freed_memory)
 _OVER = re.compile(r"^\s*([A-Za-z]\w*)\s*=\s*([^:]+):([^:]+):\s*(\d+)\s*$")
@@ -128,6 +130,7 @@ class GridResult:
     plotted: dict[str, list[np.ndarray]] = field(default_factory=dict)
     covered: int = 0  # points done before --timeout, if it ran out
     largest: float = 0.0  # max |f'| over the points done: what tolerances scale with
+    long_double_points: int = 0  # where the reference is long double's, not float64's
 
     @property
     def values(self) -> dict[str, np.ndarray] | None:
@@ -174,7 +177,9 @@ class GridResult:
                     n: v.nested() for n, v in self.problem.point.items() if n != self.over.name
                 },
                 "reference": {
-                    "source": "exact derivative in long double",
+                    "source": "exact derivative in float64 where its rounding-error bound is "
+                    f"at most {TRUSTED:.2g} of it, else in long double",
+                    "long_double_points": self.long_double_points,
                     "max_rel_error_vs_mpmath": self.reference_check,
                 },
                 "f_seconds": self.f_seconds,
@@ -273,7 +278,7 @@ def run_grid_problem(
     result = GridResult(problem, over, {n: MethodSummary(n) for n in options.methods}, 0.0, 0.0, [])
     load_engines(symbolic=True, autograd="autograd" in options.methods)
     try:
-        with deadline(options.timeout):
+        with deadline(options.timeout), freed_memory_kept():
             _fill(result, options, keep, sink)
     except TimedOut:
         result.notes.append(
@@ -305,7 +310,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         )
     }
     runners = _runners(problem, over, options, derivative, x_symbol, fixed)
-    long_double = _evaluator(derivative, x_symbol, fixed, np.longdouble)
+    reference_at = Reference(derivative, x_symbol, fixed)
     columns = value_columns(options)
     result.kept = {k: [] for k in columns} if keep else None
     result.plotted = {k: [] for k in ("f", *columns)}
@@ -315,22 +320,26 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
             runners[name](np.array([over.lo, over.hi]))
         except Exception as failure:
             summaries[name].error = f"{type(failure).__name__}: {failure}".splitlines()[0]
-    f_along = numeric.f_along
-    f_along(problem, over.name, np.array([over.lo, over.hi]))
-    result.reference_check = _check_reference(derivative, x_symbol, fixed, over)
+    f_along = functools.partial(numeric.f_along, problem, over.name)
+    f_along(np.array([over.lo, over.hi]))
+    result.reference_check = _check_reference(reference_at, derivative, x_symbol, fixed, over)
     for first, xs in over.chunks():
         start = time.perf_counter()
-        f = f_along(problem, over.name, xs)
+        f = in_halves(f_along, xs)
         result.f_seconds += time.perf_counter() - start
-        reference = in_halves(long_double, xs)
-        finite = np.abs(reference[np.isfinite(reference)])
-        result.largest = max(result.largest, float(np.max(finite, initial=0.0)))
-        # f' may not depend on x at all; and where f itself is not finite (log(x) for x < 0,
-        # whose derivative 1/x is), there is nothing to differentiate
-        reference = np.where(np.isfinite(f), np.broadcast_to(reference, xs.shape), np.nan)
-        chunk = {"x": xs, "reference": reference.astype(np.float64)}
-        index = np.arange(first, first + xs.size)
-        sampled = index % sample_stride == 0
+        sampled = np.zeros(xs.size, dtype=bool)
+        sampled[-first % sample_stride :: sample_stride] = True
+        reference, long_double = in_halves(reference_at, xs, sampled)
+        result.long_double_points += long_double
+        # where f itself is not finite (log(x) for x < 0, whose derivative 1/x is), there
+        # is nothing to differentiate
+        f_undefined = ~np.isfinite(f)
+        if f_undefined.any():
+            reference[f_undefined] = np.nan
+        against = _Against(xs, reference, sampled)
+        result.largest = max(result.largest, against.largest)
+        chunk = {"x": xs, "reference": reference}
+        done = []
         for name, summary in summaries.items():
             if summary.error:
                 continue
@@ -341,18 +350,19 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
                 summary.error = f"{type(failure).__name__}: {failure}".splitlines()[0]
                 continue
             summary.seconds += time.perf_counter() - start
-            _accumulate(summary, xs, values, reference, sampled)
-            chunk[name] = np.broadcast_to(values, xs.shape).astype(np.float64)
+            chunk[name] = np.broadcast_to(np.asarray(values, dtype=np.float64), xs.shape)
+            done.append(summary)
+        _accumulate_all(done, against, chunk)
         for name in columns:  # a method that failed has nothing to show
             chunk.setdefault(name, np.full(xs.shape, np.nan))
         if sink is not None:
             sink.write(chunk)
-        on_plot = index % plot_stride == 0
-        result.plotted["f"].append(f[on_plot].astype(np.float64))
+        on_plot = slice(-first % plot_stride, None, plot_stride)
+        result.plotted["f"].append(np.array(f[on_plot], dtype=np.float64))
         for name in columns:
-            result.plotted[name].append(chunk[name][on_plot])
+            result.plotted[name].append(np.array(chunk[name][on_plot]))
             if result.kept is not None:
-                result.kept[name].append(chunk[name])
+                result.kept[name].append(np.array(chunk[name]))
         result.covered += xs.size
         if (first // CHUNK) % TRIM_EVERY == TRIM_EVERY - 1:
             release_freed_memory()
@@ -374,8 +384,11 @@ def _verdicts(result: GridResult, options: Options) -> None:
             summary.within = summary.worst[0] <= atol + rtol * result.largest
     result.notes.insert(
         0,
-        "reference: SymPy's derivative in long double; at 5 points its largest relative "
-        f"error against mpmath at 40 digits is {result.reference_check:.1e}",
+        f"reference: SymPy's derivative in long double at {result.long_double_points:,} of "
+        f"the {result.covered:,} points (a sample, which the medians come from, and where "
+        f"float64's rounding-error bound is above {TRUSTED:.1e} of the value), in float64 "
+        "at the rest; at 5 points its largest "
+        f"relative error against mpmath at 40 digits is {result.reference_check:.1e}",
     )
     outside = max((m.outside for m in result.methods.values()), default=0)
     if outside:
@@ -403,6 +416,35 @@ def _runners(
     }
 
 
+class Reference:
+    """f' exact where it matters, without long double everywhere: SymPy's derivative in
+    float64 with a bound on its rounding error (methods/rounding_bound.py) where that bound
+    is at most TRUSTED of the value, and in long double (about 19 digits on x86) at the
+    other points and at the sampled ones, whose errors the medians are taken from."""
+
+    def __init__(self, derivative: Any, x_symbol: Any, fixed: dict[Any, float]) -> None:
+        import sympy as sp
+
+        self.shared, (self.reduced,) = sp.cse(derivative)
+        self.x_symbol, self.fixed = x_symbol, fixed
+        self.long_double = _evaluator(derivative, x_symbol, fixed, np.longdouble)
+
+    def __call__(self, xs: np.ndarray, sampled: np.ndarray) -> tuple[np.ndarray, int]:
+        """The reference at xs, and at how many of them it is long double's."""
+        from diffcli.methods import rounding_bound as bound
+
+        values = {s: bound.exact(np.float64(v)) for s, v in self.fixed.items()}
+        values[self.x_symbol] = bound.exact(xs)
+        for symbol, piece in self.shared:
+            values[symbol] = bound.bounded_values(piece, values)
+        result = bound.bounded_values(self.reduced, values)
+        reference = np.array(np.broadcast_to(result.value, xs.shape), dtype=np.float64)
+        again = np.flatnonzero(sampled | ~bound.within(result, TRUSTED))
+        if again.size:
+            reference[again] = self.long_double(xs[again])
+        return reference, again.size
+
+
 def _evaluator(derivative: Any, x_symbol: Any, fixed: dict[Any, float], dtype: type) -> Any:
     """f' on an array of points in `dtype` (float64 for the symbolic method, long double
     for the reference), its common subexpressions found once (f' repeats f's pieces)."""
@@ -422,14 +464,22 @@ def _evaluator(derivative: Any, x_symbol: Any, fixed: dict[Any, float], dtype: t
     return values_at
 
 
-def in_halves(work: Any, xs: np.ndarray) -> np.ndarray:
-    """work(xs), its points split between the machine's cores: NumPy lets go of Python's
-    lock inside each operation, so two halves run at once on two cores."""
+def in_halves(work: Any, xs: np.ndarray, *more: np.ndarray) -> Any:
+    """work(xs, *more), the points split between the machine's cores: NumPy lets go of
+    Python's lock inside each operation, so two halves run at once on two cores. work
+    returns an array of xs's shape, or (such an array, a count), whose counts are added."""
     if xs.size < PARALLEL_FROM or WORKERS == 1:
-        return np.asarray(work(xs))
-    parts = np.array_split(xs, WORKERS)
-    done = _pool(os.getpid()).map(work, parts)
-    return np.concatenate([np.broadcast_to(p, part.shape) for p, part in zip(done, parts)])
+        return work(xs, *more)
+    ranges = list(itertools.pairwise(np.linspace(0, xs.size, WORKERS + 1).astype(int)))
+    arrays = (xs, *more)
+    done = list(_pool(os.getpid()).map(lambda r: work(*(a[r[0] : r[1]] for a in arrays)), ranges))
+    if isinstance(done[0], tuple):
+        return _joined([d[0] for d in done], ranges), sum(d[1] for d in done)
+    return _joined(done, ranges)
+
+
+def _joined(parts: list[Any], ranges: list[tuple[int, int]]) -> np.ndarray:
+    return np.concatenate([np.broadcast_to(p, (hi - lo,)) for p, (lo, hi) in zip(parts, ranges)])
 
 
 PARALLEL_FROM = 1 << 14  # points below which one thread is quicker
@@ -456,48 +506,65 @@ def _autograd(problem: Problem, name: str, options: Options) -> Any:
     return lambda xs: grid_gradient(problem, name, xs, options.device, options.dtype)
 
 
-def _accumulate(
-    summary: MethodSummary,
-    xs: np.ndarray,
-    values: np.ndarray,
-    reference: np.ndarray,
-    sampled: np.ndarray,
+class _Against:
+    """A chunk's reference, prepared once for every method's errors: the points where it
+    is finite (the rest are counted out), |exact| for relative errors, the sampled points."""
+
+    def __init__(self, xs: np.ndarray, reference: np.ndarray, sampled: np.ndarray) -> None:
+        inside = np.isfinite(reference)
+        self.outside = int(inside.size - np.count_nonzero(inside))
+        self.inside = inside if self.outside else None
+        if self.outside:
+            xs, reference, sampled = xs[inside], reference[inside], sampled[inside]
+        self.xs, self.exact, self.sampled = xs, reference, np.flatnonzero(sampled)
+        self.size = np.abs(reference)
+        self.largest = float(self.size.max(initial=0.0))  # max |f'|, what tolerances scale with
+        np.maximum(self.size, 1e-300, out=self.size)  # what relative errors divide by
+
+
+def _accumulate_all(
+    summaries: list[MethodSummary], against: _Against, chunk: dict[str, np.ndarray]
 ) -> None:
-    """Errors at the points where the exact derivative is finite (the rest are counted out):
-    running maxima, and the sampled points' errors for the medians."""
-    exact = np.broadcast_to(reference.astype(np.float64), xs.shape)
-    values = np.broadcast_to(values, xs.shape).astype(np.float64)
-    inside = np.isfinite(exact)
-    summary.outside += int(np.count_nonzero(~inside))
-    exact, values, xs, sampled = exact[inside], values[inside], xs[inside], sampled[inside]
-    if not exact.size:
+    """Each method's errors in the chunk, the methods shared between the threads."""
+    for _ in _pool(os.getpid()).map(lambda s: _accumulate(s, against, chunk[s.name]), summaries):
+        pass
+
+
+def _accumulate(summary: MethodSummary, against: _Against, values: np.ndarray) -> None:
+    """One method's errors in a chunk: running maxima, and the sampled points' errors for
+    the medians."""
+    summary.outside += against.outside
+    if against.inside is not None:
+        values = values[against.inside]
+    if not against.exact.size:
         return
-    with np.errstate(invalid="ignore", divide="ignore"):
-        absolute = np.abs(values - exact)
-        absolute = np.where(np.isfinite(absolute), absolute, np.inf)
-        relative = np.minimum(absolute / np.maximum(np.abs(exact), 1e-300), 1e30)
-    summary.points += exact.size
-    summary.max_rel = max(summary.max_rel, float(relative.max()))
-    summary.max_abs = max(summary.max_abs, float(absolute.max()))
-    summary.abs_errors.append(absolute[sampled].astype(np.float32))
-    summary.rel_errors.append(relative[sampled].astype(np.float32))
-    worst = int(np.argmax(absolute))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        absolute = np.abs(values - against.exact)
+        worst = int(np.argmax(absolute))
+        if not np.isfinite(absolute[worst]):  # nan or inf: the largest error there is
+            absolute = np.where(np.isfinite(absolute), absolute, np.inf)
+        relative = absolute / against.size
+    summary.points += against.exact.size
+    summary.max_rel = max(summary.max_rel, min(float(relative.max()), 1e30))
+    summary.max_abs = max(summary.max_abs, float(absolute[worst]))
+    summary.abs_errors.append(absolute[against.sampled].astype(np.float32))
+    summary.rel_errors.append(np.minimum(relative[against.sampled], 1e30).astype(np.float32))
     if absolute[worst] >= summary.worst[0]:
-        summary.worst = (float(absolute[worst]), float(xs[worst]))
+        summary.worst = (float(absolute[worst]), float(against.xs[worst]))
 
 
-def _check_reference(derivative: Any, x_symbol: Any, fixed: dict[Any, float], over: Over) -> float:
-    """The long-double reference against mpmath at 40 digits, at 5 points of the grid."""
+def _check_reference(
+    reference_at: Reference, derivative: Any, x_symbol: Any, fixed: dict[Any, float], over: Over
+) -> float:
+    """The reference against mpmath at 40 digits, at 5 points of the grid."""
     import sympy as sp
 
     from diffcli.methods import symbolic
 
     xs = np.linspace(over.lo, over.hi, 5)
-    approx = symbolic.array_values(
-        derivative, {**fixed, x_symbol: xs.astype(np.longdouble)}, np.longdouble
-    )
+    approx, _ = reference_at(xs, np.zeros(xs.size, dtype=bool))
     worst = 0.0
-    for x, value in zip(xs, np.broadcast_to(approx, xs.shape)):
+    for x, value in zip(xs, approx):
         subs = {x_symbol: sp.Float(float(x), 40), **{s: sp.Float(v, 40) for s, v in fixed.items()}}
         try:
             exact, problem = symbolic.exact_value(derivative, subs)

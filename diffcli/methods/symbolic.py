@@ -475,18 +475,23 @@ class _ArrayMath:
 
     @staticmethod
     def power(base: Any, power: Any) -> Any:
-        if np.ndim(power) == 0:
-            same = SAME_AS_POW.get(float(power))
-            if same is not None:
-                return same(base)
-        return np.power(base, power)
+        return array_power(base, power)
 
     @staticmethod
     def log(*args: Any) -> Any:
         return np.log(args[0]) if len(args) == 1 else np.log(args[0]) / np.log(args[1])
 
 
-class _NoFloatForm(Exception):
+def array_power(base: Any, power: Any) -> Any:
+    """base**power on arrays; a square or a reciprocal as its one rounding (SAME_AS_POW)."""
+    if np.ndim(power) == 0:
+        same = SAME_AS_POW.get(float(power))
+        if same is not None:
+            return same(base)
+    return np.power(base, power)
+
+
+class NoFloatForm(Exception):
     """A SymPy node with no float form here (rare in derivatives of the language)."""
 
 
@@ -514,8 +519,8 @@ def float64_terms(expr: Any, values: dict[Any, float]) -> tuple[float, float]:
 
 def _float64(expr: Any, values: dict[Any, float], kit: _ScalarMath) -> float:
     try:
-        return float(_walk(expr, values, kit))
-    except _NoFloatForm:
+        return float(walk(expr, values, kit))
+    except NoFloatForm:
         return exact_value(expr, {s: sp.Float(v) for s, v in values.items()}, 17)[0]
     except (ValueError, TypeError):
         return math.nan
@@ -528,15 +533,17 @@ def _float64(expr: Any, values: dict[Any, float], kit: _ScalarMath) -> float:
 def array_values(expr: Any, values: dict[Any, Any], dtype: type = np.float64) -> np.ndarray:
     """expr at many points at once (values are arrays), node by node with NumPy."""
     with np.errstate(all="ignore"):
-        return np.asarray(_walk(expr, values, _ArrayMath(dtype)), dtype=dtype)
+        return np.asarray(walk(expr, values, _ArrayMath(dtype)), dtype=dtype)
 
 
-def _walk(expr: Any, values: dict[Any, Any], kit: Any) -> Any:
+def walk(expr: Any, values: dict[Any, Any], kit: Any) -> Any:
+    """expr's value node by node, in the arithmetic of kit (constant, total, power, log,
+    functions; products with *): one walker for Python floats, arrays, bounded arrays."""
     if expr.is_Symbol:
         return values[expr]
     if expr.is_Number or expr in (sp.pi, sp.E):
         return kit.constant(expr)
-    args = [_walk(arg, values, kit) for arg in expr.args]
+    args = [walk(arg, values, kit) for arg in expr.args]
     if expr.is_Add:
         return kit.total(args)
     if expr.is_Mul:
@@ -553,7 +560,7 @@ def _walk(expr: Any, values: dict[Any, Any], kit: Any) -> Any:
     function = kit.functions.get(expr.func)
     if function is not None:
         return function(*args)
-    raise _NoFloatForm(str(expr.func))
+    raise NoFloatForm(str(expr.func))
 
 
 def formulas(result: Symbolic) -> dict[str, Any]:
