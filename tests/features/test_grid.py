@@ -132,3 +132,36 @@ def test_one_backward_pass_serves_an_elementwise_grid_and_gives_vmaps_values(
         atol=0,
     )
     assert fast.agree and batched.agree
+
+
+def test_the_reference_is_long_double_where_float64_cannot_vouch_for_it():
+    """f = exp(x) - x: f' = exp(x) - 1 cancels near 0. There the reference is long double's
+    value; elsewhere float64's, within TRUSTED of long double's; and the sampled points are
+    long double's whatever the bound."""
+    from diffcli.features.grid import TRUSTED, Reference, _evaluator, grid_problem
+    from diffcli.methods import symbolic
+
+    over = parse_over("x=-1:1:20001")
+    problem = grid_problem("exp(x) - x", over, None, Options())
+    derived = symbolic.derive(problem)
+    derivative, x = derived.derivatives["x"].item(), derived.leaves["x"]
+    xs = np.linspace(-1, 1, 20001)
+    sampled = np.zeros(xs.size, dtype=bool)
+    sampled[::1000] = True
+    reference, long_double_points = Reference(derivative, x, {})(xs, sampled)
+    long_double = _evaluator(derivative, x, {}, np.longdouble)(xs).astype(np.float64)
+    near_zero = np.abs(xs) < 1e-3
+    np.testing.assert_array_equal(reference[near_zero | sampled], long_double[near_zero | sampled])
+    inside = long_double != 0
+    relative = np.abs(reference - long_double)[inside] / np.abs(long_double[inside])
+    assert relative.max() <= TRUSTED
+    assert long_double_points > near_zero.sum() + sampled.sum() - 2
+
+
+def test_a_formula_that_cancels_is_measured_against_long_double():
+    """exp(x) - 1 in float64 keeps about 10 digits at x = 1e-6, fewer nearer 0: a
+    reference that trusted float64 there would call the symbolic method exact; the grid
+    measures its error."""
+    result = run_grid("exp(x) - x", "x=-1e-6:1e-6:2001", None, Options())
+    assert result.long_double_points > 1500
+    assert 1e-12 < result.methods["symbolic"].max_rel < 1e-5
