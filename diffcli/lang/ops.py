@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from diffcli.lang.types import Shape
@@ -235,7 +235,10 @@ OPS: tuple[Op, ...] = (
     _infix("sub", "-", 10, "subtract", lambda m, a, b: a - b, lambda m, a, b: m.sub(a, b)),
     _infix("mul", "*", 20, "multiply", lambda m, a, b: a * b, lambda m, a, b: m.mul(a, b)),
     _infix("div", "/", 20, "divide", lambda m, a, b: a / b, lambda m, a, b: m.div(a, b)),
-    _infix("pow", "**", 40, "power", lambda m, a, b: a**b, lambda m, a, b: m.pow(a, b)),
+    replace(  # through the kit: torch's takes a constant exponent as a number (autograd)
+        _infix("pow", "**", 40, "power", lambda m, a, b: a**b, lambda m, a, b: m.pow(a, b)),
+        torch=lambda m, a, b: m.pow(a, b),
+    ),
     Op(
         "matmul",
         2,

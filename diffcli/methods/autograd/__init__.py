@@ -53,20 +53,47 @@ def _mps_available() -> bool:
     return bool(backend is not None and backend.is_available())
 
 
+class TorchKit:
+    """torch, for the tree's forms; but an exponent that is one of the tree's numbers
+    reaches pow as a Python number, so that torch squares, takes roots and reciprocals
+    with its own kernels, forward and backward (a 0-d tensor exponent takes the general
+    pow both ways, several times slower)."""
+
+    def __init__(self, numbers: dict[int, float]) -> None:
+        self.numbers = numbers  # the tree's number tensors (by id) and their values
+
+    def __getattr__(self, name: str) -> Any:
+        function = getattr(torch, name)
+        setattr(self, name, function)  # found once, then a plain attribute
+        return function
+
+    def pow(self, base: torch.Tensor, exponent: torch.Tensor) -> torch.Tensor:
+        number = self.numbers.get(id(exponent))
+        return torch.pow(base, exponent if number is None else number)
+
+
 class TorchBackend:
     """Evaluates the tree with torch tensors on one device and dtype."""
 
     form = "torch"
     held: ClassVar[dict[int, Any]] = {}
-    kit = torch
 
     def __init__(self, device: torch.device, dtype: torch.dtype) -> None:
         self.device = device
         self.dtype = dtype
+        # one tensor a number (its sign too: -0.0 is not 0.0 here), made once
+        self.tensors: dict[tuple[float, float], torch.Tensor] = {}
+        self.kit = TorchKit({})
 
     def number(self, node: Num | Const) -> torch.Tensor:
         value = float(node.value) if isinstance(node, Num) else CONSTANTS[node.name].value
-        return torch.tensor(value, dtype=self.dtype, device=self.device)
+        key = (value, math.copysign(1.0, value))
+        tensor = self.tensors.get(key)
+        if tensor is None:
+            tensor = torch.tensor(value, dtype=self.dtype, device=self.device)
+            self.tensors[key] = tensor
+            self.kit.numbers[id(tensor)] = value
+        return tensor
 
     def index(self, value: torch.Tensor, indices: tuple[int, ...]) -> torch.Tensor:
         return value[indices]
