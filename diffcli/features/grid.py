@@ -333,9 +333,8 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         result.long_double_points += long_double
         # where f itself is not finite (log(x) for x < 0, whose derivative 1/x is), there
         # is nothing to differentiate
-        f_undefined = ~np.isfinite(f)
-        if f_undefined.any():
-            reference[f_undefined] = np.nan
+        if not _all_finite(f):
+            reference[~np.isfinite(f)] = np.nan
         against = _Against(xs, reference, sampled)
         result.largest = max(result.largest, against.largest)
         chunk = {"x": xs, "reference": reference}
@@ -438,7 +437,10 @@ class Reference:
         for symbol, piece in self.shared:
             values[symbol] = bound.bounded_values(piece, values)
         result = bound.bounded_values(self.reduced, values)
-        reference = np.array(np.broadcast_to(result.value, xs.shape), dtype=np.float64)
+        reference = result.value
+        fresh = isinstance(reference, np.ndarray) and reference.flags.owndata
+        if not (fresh and reference.shape == xs.shape):  # a constant, or the points' own
+            reference = np.array(np.broadcast_to(reference, xs.shape), dtype=np.float64)
         again = np.flatnonzero(sampled | ~bound.within(result, TRUSTED))
         if again.size:
             reference[again] = self.long_double(xs[again])
@@ -511,8 +513,8 @@ class _Against:
     is finite (the rest are counted out), |exact| for relative errors, the sampled points."""
 
     def __init__(self, xs: np.ndarray, reference: np.ndarray, sampled: np.ndarray) -> None:
-        inside = np.isfinite(reference)
-        self.outside = int(inside.size - np.count_nonzero(inside))
+        inside = None if _all_finite(reference) else np.isfinite(reference)
+        self.outside = 0 if inside is None else int(inside.size - np.count_nonzero(inside))
         self.inside = inside if self.outside else None
         if self.outside:
             xs, reference, sampled = xs[inside], reference[inside], sampled[inside]
@@ -520,6 +522,13 @@ class _Against:
         self.size = np.abs(reference)
         self.largest = float(self.size.max(initial=0.0))  # max |f'|, what tolerances scale with
         np.maximum(self.size, 1e-300, out=self.size)  # what relative errors divide by
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    """Whether every value is finite, in one pass without a mask: a sum is finite only
+    then, or where finite values add up past the float range (then the mask decides)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.sum(values))) or bool(np.isfinite(values).all())
 
 
 def _accumulate_all(
@@ -556,21 +565,25 @@ def _accumulate(summary: MethodSummary, against: _Against, values: np.ndarray) -
 def _check_reference(
     reference_at: Reference, derivative: Any, x_symbol: Any, fixed: dict[Any, float], over: Over
 ) -> float:
-    """The reference against mpmath at 40 digits, at 5 points of the grid."""
+    """The reference against mpmath, at 5 points of the grid: by the compiled evaluator
+    where it vouches for the value, else by SymPy's evalf at 40 digits."""
     import sympy as sp
 
-    from diffcli.methods import symbolic
+    from diffcli.methods import exact_eval, symbolic
 
     xs = np.linspace(over.lo, over.hi, 5)
     approx, _ = reference_at(xs, np.zeros(xs.size, dtype=bool))
     worst = 0.0
     for x, value in zip(xs, approx):
-        subs = {x_symbol: sp.Float(float(x), 40), **{s: sp.Float(v, 40) for s, v in fixed.items()}}
-        try:
-            exact, problem = symbolic.exact_value(derivative, subs)
-        except (ArithmeticError, ValueError):  # outside the domain at this point
-            continue
-        if problem or exact == 0:
-            continue
-        worst = max(worst, abs(float(value) - exact) / abs(exact))
+        subs = {x_symbol: sp.Rational(float(x)), **{s: sp.Rational(v) for s, v in fixed.items()}}
+        exact = exact_eval.value(derivative, subs)
+        if exact is None:
+            try:
+                exact, problem = symbolic.exact_value(derivative, subs)
+            except (ArithmeticError, ValueError):  # outside the domain at this point
+                continue
+            if problem:
+                continue
+        if exact != 0:
+            worst = max(worst, abs(float(value) - exact) / abs(exact))
     return worst

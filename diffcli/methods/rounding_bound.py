@@ -28,6 +28,7 @@ as the grid asks, the terms left out are far below it too.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -68,7 +69,8 @@ class Bounded:
 def bounded_values(expr: Any, values: dict[Any, Bounded]) -> Bounded:
     """expr's float64 value at arrays of points with its error bound (values: each
     symbol's Bounded; a common subexpression's too, once computed)."""
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore", under="call", call=_underflowed):
+        _UNDERFLOW.seen = False
         return symbolic.walk(expr, values, _BoundedMath())
 
 
@@ -211,18 +213,31 @@ _EXACT = {
 def _normal(value: Any, relative: Any, *args: Bounded) -> Bounded:
     """A rounded product, power or function's result: nothing promised where it left the
     normal range (its relative error there can be anything), unless it is a 0 that came
-    exactly from an argument's exact 0 (x*y or sin(x) at x = 0)."""
-    result = Bounded(value, relative)
-    low, high = result.span
-    if low >= SMALLEST_NORMAL or high <= -SMALLEST_NORMAL:
-        return result
+    exactly from an argument's exact 0 (x*y or sin(x) at x = 0). Only an operation that
+    raised the underflow flag (bounded_values watches it) is looked at point by point."""
+    if not _UNDERFLOW.seen:
+        return Bounded(value, relative)
+    _UNDERFLOW.seen = False
     small = np.abs(value) < SMALLEST_NORMAL
-    if np.any(small):
-        from_zero = functools.reduce(np.logical_or, [a.value == 0 for a in args])
-        lost = small & ~((value == 0) & from_zero)
-        if np.any(lost):
-            return Bounded(value, np.where(lost, np.inf, relative))
-    return result
+    from_zero = functools.reduce(np.logical_or, [a.value == 0 for a in args])
+    lost = small & ~((value == 0) & from_zero)
+    if np.any(lost):
+        return Bounded(value, np.where(lost, np.inf, relative))
+    return Bounded(value, relative)
+
+
+class _Underflow(threading.local):
+    """Whether an operation of this thread has underflowed since it was last looked at:
+    NumPy reads the FPU's flag after each operation and calls _underflowed."""
+
+    seen = False
+
+
+_UNDERFLOW = _Underflow()
+
+
+def _underflowed(kind: str, flag: int) -> None:
+    _UNDERFLOW.seen = True
 
 
 def _absolute(arg: Bounded) -> Any:
