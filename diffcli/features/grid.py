@@ -392,8 +392,9 @@ def _verdicts(result: GridResult, options: Options) -> None:
     outside = max((m.outside for m in result.methods.values()), default=0)
     if outside:
         result.notes.append(
-            f"{outside:,} points where f or its exact derivative is not finite (outside the "
-            "domain, or at a singularity) are left out of the errors"
+            f"{outside:,} {'point' if outside == 1 else 'points'} where f or its exact "
+            "derivative is not finite (outside the domain, or at a singularity) "
+            f"{'is' if outside == 1 else 'are'} left out of the errors"
         )
 
 
@@ -443,7 +444,8 @@ class Reference:
             reference = np.array(np.broadcast_to(reference, xs.shape), dtype=np.float64)
         again = np.flatnonzero(sampled | ~bound.within(result, TRUSTED))
         if again.size:
-            reference[again] = self.long_double(xs[again])
+            with np.errstate(over="ignore"):  # past float64's range: inf, as it should be
+                reference[again] = self.long_double(xs[again])
         return reference, again.size
 
 
@@ -556,8 +558,9 @@ def _accumulate(summary: MethodSummary, against: _Against, values: np.ndarray) -
     summary.points += against.exact.size
     summary.max_rel = max(summary.max_rel, min(float(relative.max()), 1e30))
     summary.max_abs = max(summary.max_abs, float(absolute[worst]))
-    summary.abs_errors.append(absolute[against.sampled].astype(np.float32))
-    summary.rel_errors.append(np.minimum(relative[against.sampled], 1e30).astype(np.float32))
+    with np.errstate(over="ignore"):  # errors past float32's range are kept as inf
+        summary.abs_errors.append(absolute[against.sampled].astype(np.float32))
+        summary.rel_errors.append(np.minimum(relative[against.sampled], 1e30).astype(np.float32))
     if absolute[worst] >= summary.worst[0]:
         summary.worst = (float(absolute[worst]), float(against.xs[worst]))
 

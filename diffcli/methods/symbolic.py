@@ -417,6 +417,11 @@ FLOAT_FORMS: dict[Any, tuple[Callable[..., Any], Callable[..., Any]]] = {
         lambda v, half=0.5: 1.0 if v > 0 else (0.0 if v < 0 else float(half)),
         lambda v, half=0.5: np.heaviside(v, float(half)),
     ),
+    # the derivative of sign or Heaviside: 0 off its point, and no number at it
+    sp.DiracDelta: (
+        lambda v: 0.0 if v != 0 else math.nan,
+        lambda v: np.where(v != 0, 0.0, np.nan),
+    ),
     sp.Max: (max, lambda *a: _reduce(np.maximum, a)),
     sp.Min: (min, lambda *a: _reduce(np.minimum, a)),
     sp.sec: (lambda v: 1 / math.cos(v), lambda v: 1 / np.cos(v)),

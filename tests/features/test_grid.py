@@ -165,3 +165,20 @@ def test_a_formula_that_cancels_is_measured_against_long_double():
     result = run_grid("exp(x) - x", "x=-1e-6:1e-6:2001", None, Options())
     assert result.long_double_points > 1500
     assert 1e-12 < result.methods["symbolic"].max_rel < 1e-5
+
+
+def test_a_derivative_with_a_dirac_delta_runs_with_its_point_left_out():
+    """d/dx sign(x) x^2 = 2x sign(x) + x^2 DiracDelta(x): 0 off x = 0, no number at it."""
+    result = run_grid("sign(x)*x**2", "x=-2:2:401", None, Options())
+    assert result.agree and result.methods["symbolic"].outside == 1
+
+
+def test_near_overflow_the_tolerance_scales_with_the_largest_finite_derivative(recwarn):
+    """exp(x) up to 800: f' passes float64's range at 709.78, where the long double
+    reference is past float64's too; the tolerance scales with the largest finite |f'|
+    (not inf, which would pass anything), so finite differences, off by 3e-6 there, are
+    out of theirs; and nothing is warned about."""
+    result = run_grid("exp(x)", "x=-800:800:100001", None, Options())
+    assert 1e308 < result.largest < np.inf
+    assert not result.methods["numeric"].within and result.methods["autograd"].within
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -155,6 +155,8 @@ def test_underflow_and_exact_cancellation_promise_nothing():
     sum that is exactly 0 has no relative error to speak of; x*y at x = 0 is an exact 0."""
     result = evaluated(sp.exp(-x) * sp.Float(1e300), np.array([1.0, 745.0]))
     assert list(bound.within(result, 1e-10)) == [True, False]
+    softplus = evaluated(stable.softplus(x) * sp.Float(1e300), np.array([-745.0, -700.0]))
+    assert list(bound.within(softplus, 1e-10)) == [False, True]
     assert not bound.within(evaluated(x - 1, np.array([1.0])), 1e-10).any()
     assert bound.within(evaluated(x * sp.sin(x), np.array([0.0])), 1e-15).all()
 
