@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from decimal import Decimal
 
 import pytest
@@ -331,3 +332,27 @@ def test_whole_invocations_never_traceback(cli_runner, command, text, point, opt
 
 def _refuse_constant(name: str) -> None:
     raise AssertionError(f"not strict JSON: {name}")
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=_examples(30))
+@given(
+    text=st.one_of(language(3), smooth(3)).filter(lambda text: re.search(r"\bx\b", text)),
+    ends=st.tuples(
+        st.sampled_from([-1e3, -30.0, -2.0, -1e-3, 0.0]), st.sampled_from([1e-8, 0.5, 3.0, 800.0])
+    ),
+    points=st.sampled_from([2, 17, 1001, 20001]),
+    output=st.sampled_from(["json", "table"]),
+)
+def test_grids_never_traceback(cli_runner, text, ends, points, output):
+    """Any expression over any interval, across kinks, poles, overflow and domain edges: a
+    known exit status, no internal error, strict JSON where asked."""
+    over = f"x={ends[0]!r}:{ends[1]!r}:{points}"
+    point = "y=0.5, v=[0.5, -1.5], A=[[1, 2], [3, 4]]"
+    arguments = ["grad", "--over", over, "--at", point, "--timeout", "5", "--format", output]
+    result = cli_runner.invoke(main, [*arguments, "--", text])
+    assert result.exit_code in (0, 1, 2, 3), (over, text, result.output, result.exception)
+    if result.exception is not None:
+        assert isinstance(result.exception, SystemExit), (over, text, repr(result.exception))
+    assert "internal error" not in result.stderr, (over, text, result.stderr)
+    if output == "json" and result.exit_code != 2:
+        json.loads(result.stdout, parse_constant=_refuse_constant)
