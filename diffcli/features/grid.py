@@ -298,7 +298,14 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     from diffcli.methods import numeric, symbolic
 
     problem, over, summaries = result.problem, result.over, result.methods
-    derived = symbolic.derive(problem)
+    try:
+        derived = symbolic.derive(problem)
+    except Exception as failure:  # the grid's reference is SymPy's derivative: none, no grid
+        reason = f"{type(failure).__name__}: {failure}".splitlines()[0]
+        raise OptionError(
+            f"--over: SymPy cannot differentiate this expression ({reason}), and a grid's "
+            "reference is its derivative; take grad at single points (--at)"
+        ) from None
     derivative = symbolic.without_stop_gradient(derived.derivatives[over.name].item())
     x_symbol = derived.leaves[over.name]
     fixed = {
@@ -311,6 +318,13 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     }
     runners = _runners(problem, over, options, derivative, x_symbol, fixed)
     reference_at = Reference(derivative, x_symbol, fixed)
+    try:
+        reference_at(np.array([over.lo, over.hi]), np.ones(2, dtype=bool))
+    except symbolic.NoFloatForm as node:
+        raise OptionError(
+            f"--over: SymPy's derivative uses {node}, which has no float form here; "
+            "take grad at single points (--at), where SymPy evaluates it"
+        ) from None
     columns = value_columns(options)
     result.kept = {k: [] for k in columns} if keep else None
     result.plotted = {k: [] for k in ("f", *columns)}

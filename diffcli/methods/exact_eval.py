@@ -68,7 +68,8 @@ def value(expr: sp.Expr, subs: dict[Any, sp.Rational]) -> float | None:
         with mp.workdps(digits):
             try:
                 result = evaluate(subs)
-            except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+            # AttributeError: a real-only mpmath function (atan2) given a complex value
+            except (ZeroDivisionError, ValueError, OverflowError, TypeError, AttributeError):
                 return None
             if not isinstance(result, mp.mpf) or not mp.isfinite(result):
                 return None

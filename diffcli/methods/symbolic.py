@@ -417,6 +417,12 @@ FLOAT_FORMS: dict[Any, tuple[Callable[..., Any], Callable[..., Any]]] = {
         lambda v, half=0.5: 1.0 if v > 0 else (0.0 if v < 0 else float(half)),
         lambda v, half=0.5: np.heaviside(v, float(half)),
     ),
+    # the real parts SymPy writes where it cannot tell a value is real (d|x^x|/dx): on
+    # real floats, where a complex value would be nan already
+    sp.re: (lambda v: v, lambda v: v),
+    sp.im: (lambda v: v * 0.0, lambda v: v * 0.0),
+    sp.conjugate: (lambda v: v, lambda v: v),
+    sp.arg: (lambda v: math.atan2(0.0, v), lambda v: np.arctan2(0.0, v)),
     # the derivative of sign or Heaviside: 0 off its point, and no number at it
     sp.DiracDelta: (
         lambda v: 0.0 if v != 0 else math.nan,
@@ -565,7 +571,7 @@ def walk(expr: Any, values: dict[Any, Any], kit: Any) -> Any:
     function = kit.functions.get(expr.func)
     if function is not None:
         return function(*args)
-    raise NoFloatForm(str(expr.func))
+    raise NoFloatForm(getattr(expr.func, "__name__", str(expr.func)))
 
 
 def formulas(result: Symbolic) -> dict[str, Any]:

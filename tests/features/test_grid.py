@@ -182,3 +182,24 @@ def test_near_overflow_the_tolerance_scales_with_the_largest_finite_derivative(r
     assert 1e308 < result.largest < np.inf
     assert not result.methods["numeric"].within and result.methods["autograd"].within
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_real_and_imaginary_parts_sympy_writes_have_float_forms(monkeypatch):
+    """d|x^x|/dx comes back from SymPy with re, im, arg and sign (it cannot tell x^x is
+    real); the grid evaluates them on real floats. A node with no float form at all is
+    refused in one line, not an internal error."""
+    import sympy as sp
+
+    from diffcli.methods import symbolic
+
+    assert run_grid("abs(pow(x, x))", "x=0.1:3:101", None, Options()).agree
+    monkeypatch.delitem(symbolic.FLOAT_FORMS, sp.re)
+    with pytest.raises(diffcli.DiffcliError, match="uses re, which has no float form"):
+        run_grid("abs(pow(x, x))", "x=0.1:3:101", None, Options())
+
+
+def test_an_expression_sympy_cannot_differentiate_is_refused_in_one_line():
+    """max(x, sin(log(0))) is max(x, nan), which SymPy will not build; a grid's reference is
+    SymPy's derivative, so there is no grid: exit 2 with the reason."""
+    with pytest.raises(diffcli.DiffcliError, match="SymPy cannot differentiate"):
+        run_grid("max(x, sin(log(0)))", "x=-1:1:11", None, Options())
