@@ -5,9 +5,12 @@
 - numeric: the stencil on arrays, f evaluated at every shifted point at once;
 - autograd: one backward pass of the sum where each point's f depends on that point alone,
   else torch.func.vmap of torch.func.grad over the points, on the chosen device;
-- the reference: the same derivative in long double (about 19 digits on x86), itself
-  checked at a few points against mpmath at 40 digits.
-The NumPy work of a chunk is split between the cores' threads (in_halves).
+- the reference: the same derivative exact where it matters (Reference): float64 with a
+  bound on its rounding error where the bound is tiny, long double (about 19 digits on
+  x86) elsewhere and at the sample the medians come from; checked at a few points against
+  mpmath.
+The NumPy work of a chunk is split between the cores' threads (in_halves), and freed
+memory is kept for the next chunk's arrays (resources.freed_memory_kept).
 Points are taken a chunk at a time and nothing grows with N: the summary keeps running
 maxima and a strided sample (for medians), --values streams each chunk to its file, and
 --plot keeps a few thousand points. The whole run is under --timeout: past it, the
