@@ -99,17 +99,17 @@ class _BoundedMath:
 
     @staticmethod
     def total(args: list[Bounded]) -> Bounded:
-        value = functools.reduce(np.add, [a.value for a in args])
         if all(a.span[0] >= 0 for a in args) or all(a.span[1] <= 0 for a in args):
             # no cancellation: each term's error is within its largest relative error of
             # |value|, and each of the n - 1 roundings within u |value|
+            value = functools.reduce(np.add, [a.value for a in args])
             largest = functools.reduce(np.maximum, [a.relative for a in args])
             return Bounded(value, largest + (len(args) - 1))
-        partial = args[0].value
+        value = args[0].value
         absolute = _absolute(args[0])  # the bound on |error|, in units of u
         for arg in args[1:]:
-            partial = partial + arg.value
-            absolute = _plus(absolute, _absolute(arg), np.abs(partial))
+            value = value + arg.value  # each partial sum rounds within u of itself
+            absolute = _plus(absolute, _absolute(arg), np.abs(value))
         return Bounded(value, absolute / np.abs(value))
 
     @staticmethod
