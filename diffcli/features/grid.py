@@ -132,6 +132,7 @@ class GridResult:
     kept: dict[str, list[np.ndarray]] | None = None
     plotted: dict[str, list[np.ndarray]] = field(default_factory=dict)
     covered: int = 0  # points done before --timeout, if it ran out
+    reference_seconds: float = 0.0
     largest: float = 0.0  # max |f'| over the points done: what tolerances scale with
     long_double_points: int = 0  # where the reference is long double's, not float64's
 
@@ -183,6 +184,7 @@ class GridResult:
                     "source": "exact derivative in float64 where its rounding-error bound is "
                     f"at most {TRUSTED:.2g} of it, else in long double",
                     "long_double_points": self.long_double_points,
+                    "seconds": self.reference_seconds,
                     "max_rel_error_vs_mpmath": self.reference_check,
                 },
                 "f_seconds": self.f_seconds,
@@ -346,7 +348,9 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         result.f_seconds += time.perf_counter() - start
         sampled = np.zeros(xs.size, dtype=bool)
         sampled[-first % sample_stride :: sample_stride] = True
+        start = time.perf_counter()
         reference, long_double = in_halves(reference_at, xs, sampled)
+        result.reference_seconds += time.perf_counter() - start
         result.long_double_points += long_double
         # where f itself is not finite (log(x) for x < 0, whose derivative 1/x is), there
         # is nothing to differentiate

@@ -64,7 +64,8 @@ def grid_table(result: GridResult) -> Group:
     parts: list[Any] = [title, table]
     parts.append(
         Text(
-            f"  f itself with NumPy: {result.f_seconds * 1e3:.1f} ms ({f_rate:.3g} points/s)",
+            f"  f itself with NumPy: {result.f_seconds * 1e3:.1f} ms ({f_rate:.3g} points/s); "
+            f"the reference: {result.reference_seconds * 1e3:.1f} ms",
             style="dim",
         )
     )

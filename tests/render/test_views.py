@@ -100,7 +100,7 @@ def _grid():
     from diffcli.features.grid import run_grid
 
     result = run_grid("sin(x)*exp(x)", "x=0:2:21", None, Options())
-    result.f_seconds = 0.001
+    result.f_seconds, result.reference_seconds = 0.001, 0.0002
     for summary in result.methods.values():
         summary.seconds = 0.002
     return result
