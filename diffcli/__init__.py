@@ -3,6 +3,7 @@ compare the three. The public API loads lazily, so `import diffcli` stays cheap.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,11 @@ __version__ = "0.1.0"
 # this recursion limit covers; Python's default of 1000 does not.
 RECURSION_LIMIT = 10_000
 sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+# torch's idle OpenMP threads spin for a while after each parallel operation (libgomp's
+# default), taking the cores from the NumPy threads a grid runs beside torch: a tenth of a
+# 10^6-point run. A short spin, then sleep; libgomp reads this when torch loads, and a
+# setting of the user's own wins.
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 __all__ = [
     "Comparison",
     "DiffcliError",
