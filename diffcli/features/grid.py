@@ -321,8 +321,10 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
             np.ravel(np.asarray(derived.leaves[name], dtype=object)), v.floats()
         )
     }
-    runners = _runners(problem, over, options, derivative, x_symbol, fixed)
-    reference_at = Reference(derivative, x_symbol, fixed)
+    plan = _plan(derivative)
+    calls: dict[tuple[int, int], dict] = {}  # the symbolic method's function calls, a part
+    runners = _runners(problem, over, options, plan, x_symbol, fixed, calls)
+    reference_at = Reference(plan, x_symbol, fixed, calls)
     try:
         reference_at(np.array([over.lo, over.hi]), np.ones(2, dtype=bool))
     except symbolic.NoFloatForm as node:
@@ -343,22 +345,11 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     f_along(np.array([over.lo, over.hi]))
     result.reference_check = _check_reference(reference_at, derivative, x_symbol, fixed, over)
     for first, xs in over.chunks():
+        calls.clear()
         start = time.perf_counter()
         f = in_halves(f_along, xs)
         result.f_seconds += time.perf_counter() - start
-        sampled = np.zeros(xs.size, dtype=bool)
-        sampled[-first % sample_stride :: sample_stride] = True
-        start = time.perf_counter()
-        reference, long_double = in_halves(reference_at, xs, sampled)
-        result.reference_seconds += time.perf_counter() - start
-        result.long_double_points += long_double
-        # where f itself is not finite (log(x) for x < 0, whose derivative 1/x is), there
-        # is nothing to differentiate
-        if not _all_finite(f):
-            reference[~np.isfinite(f)] = np.nan
-        against = _Against(xs, reference, sampled)
-        result.largest = max(result.largest, against.largest)
-        chunk = {"x": xs, "reference": reference}
+        chunk = {"x": xs}
         done = []
         for name, summary in summaries.items():
             if summary.error:
@@ -372,6 +363,19 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
             summary.seconds += time.perf_counter() - start
             chunk[name] = np.broadcast_to(np.asarray(values, dtype=np.float64), xs.shape)
             done.append(summary)
+        sampled = np.zeros(xs.size, dtype=bool)
+        sampled[-first % sample_stride :: sample_stride] = True
+        start = time.perf_counter()  # after the methods: it reuses symbolic's function calls
+        reference, long_double = in_halves(reference_at, xs, sampled)
+        result.reference_seconds += time.perf_counter() - start
+        result.long_double_points += long_double
+        # where f itself is not finite (log(x) for x < 0, whose derivative 1/x is), there
+        # is nothing to differentiate
+        if not _all_finite(f):
+            reference[~np.isfinite(f)] = np.nan
+        chunk["reference"] = reference
+        against = _Against(xs, reference, sampled)
+        result.largest = max(result.largest, against.largest)
         _accumulate_all(done, against, chunk)
         for name in columns:  # a method that failed has nothing to show
             chunk.setdefault(name, np.full(xs.shape, np.nan))
@@ -423,11 +427,12 @@ def _runners(
     problem: Problem,
     over: Over,
     options: Options,
-    derivative: Any,
+    plan: tuple[list, Any],
     x_symbol: Any,
     fixed: dict[Any, float],
+    calls: dict[tuple[int, int], dict],
 ) -> dict[str, Any]:
-    symbolic_values = _evaluator(derivative, x_symbol, fixed, np.float64)
+    symbolic_values = _evaluator(plan, x_symbol, fixed, np.float64, calls)
     return {
         "symbolic": lambda xs: in_halves(symbolic_values, xs),
         "numeric": lambda xs: in_halves(
@@ -441,24 +446,31 @@ class Reference:
     """f' exact where it matters, without long double everywhere: SymPy's derivative in
     float64 with a bound on its rounding error (methods/rounding_bound.py) where that bound
     is at most TRUSTED of the value, and in long double (about 19 digits on x86) at the
-    other points and at the sampled ones, whose errors the medians are taken from."""
+    other points and at the sampled ones, whose errors the medians are taken from. The
+    symbolic method evaluates the same plan in float64 just before, to the same bits: its
+    function calls (`calls`, by the points' memory) are not made again."""
 
-    def __init__(self, derivative: Any, x_symbol: Any, fixed: dict[Any, float]) -> None:
-        import sympy as sp
-
-        self.shared, (self.reduced,) = sp.cse(derivative)
-        self.x_symbol, self.fixed = x_symbol, fixed
-        self.long_double = _evaluator(derivative, x_symbol, fixed, np.longdouble)
+    def __init__(
+        self,
+        plan: tuple[list, Any],
+        x_symbol: Any,
+        fixed: dict[Any, float],
+        calls: dict[tuple[int, int], dict] | None = None,
+    ) -> None:
+        self.shared, self.reduced = plan
+        self.x_symbol, self.fixed, self.calls = x_symbol, fixed, calls
+        self.long_double = _evaluator(plan, x_symbol, fixed, np.longdouble)
 
     def __call__(self, xs: np.ndarray, sampled: np.ndarray) -> tuple[np.ndarray, int]:
         """The reference at xs, and at how many of them it is long double's."""
         from diffcli.methods import rounding_bound as bound
 
+        known = self.calls.pop(_memory(xs), None) if self.calls is not None else None
         values = {s: bound.exact(np.float64(v)) for s, v in self.fixed.items()}
         values[self.x_symbol] = bound.exact(xs)
         for symbol, piece in self.shared:
-            values[symbol] = bound.bounded_values(piece, values)
-        result = bound.bounded_values(self.reduced, values)
+            values[symbol] = bound.bounded_values(piece, values, known)
+        result = bound.bounded_values(self.reduced, values, known)
         reference = result.value
         fresh = isinstance(reference, np.ndarray) and reference.flags.owndata
         if not (fresh and reference.shape == xs.shape):  # a constant, or the points' own
@@ -470,21 +482,44 @@ class Reference:
         return reference, again.size
 
 
-def _evaluator(derivative: Any, x_symbol: Any, fixed: dict[Any, float], dtype: type) -> Any:
-    """f' on an array of points in `dtype` (float64 for the symbolic method, long double
-    for the reference), its common subexpressions found once (f' repeats f's pieces)."""
+def _plan(derivative: Any) -> tuple[list, Any]:
+    """f' with its common subexpressions found once (f' repeats f's pieces): the
+    (symbol, piece) pairs in order, and what is left."""
     import sympy as sp
 
+    shared, (reduced,) = sp.cse(derivative)
+    return shared, reduced
+
+
+def _memory(xs: np.ndarray) -> tuple[int, int]:
+    """Where xs's points lie: the same part of a chunk, whichever slice of it names them."""
+    return xs.__array_interface__["data"][0], xs.size
+
+
+def _evaluator(
+    plan: tuple[list, Any],
+    x_symbol: Any,
+    fixed: dict[Any, float],
+    dtype: type,
+    calls: dict[tuple[int, int], dict] | None = None,
+) -> Any:
+    """f' on an array of points in `dtype` (float64 for the symbolic method, long double
+    for the reference), by its plan; each part's function calls kept in `calls` where
+    given, for the reference."""
     from diffcli.methods import symbolic
 
-    shared, (reduced,) = sp.cse(derivative)
+    shared, reduced = plan
     constants = {symbol: dtype(value) for symbol, value in fixed.items()}
 
     def values_at(xs: np.ndarray) -> np.ndarray:
+        made: dict | None = None if calls is None else {}
         values: dict[Any, Any] = {**constants, x_symbol: xs.astype(dtype)}
         for symbol, piece in shared:
-            values[symbol] = symbolic.array_values(piece, values, dtype)
-        return np.broadcast_to(symbolic.array_values(reduced, values, dtype), xs.shape)
+            values[symbol] = symbolic.array_values(piece, values, dtype, made)
+        out = np.broadcast_to(symbolic.array_values(reduced, values, dtype, made), xs.shape)
+        if calls is not None:
+            calls[_memory(xs)] = made
+        return out
 
     return values_at
 

@@ -66,12 +66,16 @@ class Bounded:
         return _normal(value, _plus(self.relative, other.relative, 1.0), self, other)
 
 
-def bounded_values(expr: Any, values: dict[Any, Bounded]) -> Bounded:
+def bounded_values(
+    expr: Any, values: dict[Any, Bounded], known: dict[Any, Any] | None = None
+) -> Bounded:
     """expr's float64 value at arrays of points with its error bound (values: each
-    symbol's Bounded; a common subexpression's too, once computed)."""
+    symbol's Bounded; a common subexpression's too, once computed). `known`: function
+    calls' float64 values at these points, by node, where an evaluation of the same
+    formula has made them (symbolic.array_values' calls): not made again."""
     with np.errstate(all="ignore", under="call", call=_underflowed):
         _UNDERFLOW.seen = False
-        return symbolic.walk(expr, values, _BoundedMath())
+        return symbolic.walk(expr, values, _BoundedMath(known or {}))
 
 
 def exact(value: Any) -> Bounded:
@@ -88,8 +92,12 @@ def within(result: Bounded, fraction: float) -> Any:
 class _BoundedMath:
     """The kit symbolic.walk evaluates a formula with, on Bounded values."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: dict[Any, Any]) -> None:
         self.functions = _Functions()
+        self.known = known
+
+    def call(self, expr: Any, function: Callable[..., Bounded], args: list[Bounded]) -> Bounded:
+        return function(*args, known=self.known.get(expr))
 
     @staticmethod
     def constant(value: Any) -> Bounded:
@@ -143,10 +151,10 @@ class _Functions:
         return _EXACT.get(function) or functools.partial(_smooth, function, form[1])
 
 
-def _smooth(function: Any, form: Callable[..., Any], *args: Bounded) -> Bounded:
-    """g(args): its own ulps on the value, and its arguments' relative errors times its
-    condition numbers |a_i dg/da_i / g|."""
-    value = form(*(a.value for a in args))
+def _smooth(function: Any, form: Callable[..., Any], *args: Bounded, known: Any = None) -> Bounded:
+    """g(args) (known where already made): its own ulps on the value, and its arguments'
+    relative errors times its condition numbers |a_i dg/da_i / g|."""
+    value = form(*(a.value for a in args)) if known is None else known
     composed = function in _COMPOSED
     relative = [float(COMPOSED if composed else LIBRARY)]
     for index, arg in enumerate(args):
@@ -155,7 +163,7 @@ def _smooth(function: Any, form: Callable[..., Any], *args: Bounded) -> Bounded:
             continue
         slope = _slope(function, len(args), index, [a.value for a in args])
         relative.append(error * np.abs(arg.value * slope / value))
-    return _normal(value, _plus(*relative), *args)
+    return _normal(value, _plus(*relative), *args, flagged=known is None)
 
 
 def _slope(function: Any, arity: int, index: int, at: list[Any]) -> Any:
@@ -179,7 +187,7 @@ def _through_jump(function: Any) -> Callable[..., Bounded]:
     """sign, Heaviside: exact while the argument's error is below its size (so its sign
     is right); nothing is promised where it could cross 0."""
 
-    def jump(arg: Bounded, *rest: Bounded) -> Bounded:
+    def jump(arg: Bounded, *rest: Bounded, known: Any = None) -> Bounded:
         value = symbolic.FLOAT_FORMS[function][1](arg.value, *(r.value for r in rest))
         if _is_exact(arg.relative):
             return Bounded(value, 0.0)
@@ -191,7 +199,7 @@ def _through_jump(function: Any) -> Callable[..., Bounded]:
 def _largest_error(function: Any) -> Callable[..., Bounded]:
     """abs, max, min: exact operations that move a value by at most its arguments' error."""
 
-    def picked(*args: Bounded) -> Bounded:
+    def picked(*args: Bounded, known: Any = None) -> Bounded:
         value = symbolic.FLOAT_FORMS[function][1](*(a.value for a in args))
         errors = [_absolute(a) for a in args if not _is_exact(a.relative)]
         if not errors:
@@ -215,20 +223,28 @@ _EXACT = {
 }
 
 
-def _normal(value: Any, relative: Any, *args: Bounded) -> Bounded:
+def _normal(value: Any, relative: Any, *args: Bounded, flagged: bool = True) -> Bounded:
     """A rounded product, power or function's result: nothing promised where it left the
     normal range (its relative error there can be anything), unless it is a 0 that came
-    exactly from an argument's exact 0 (x*y or sin(x) at x = 0). Only an operation that
-    raised the underflow flag (bounded_values watches it) is looked at point by point."""
-    if not _UNDERFLOW.seen:
-        return Bounded(value, relative)
-    _UNDERFLOW.seen = False
+    exactly from an argument's exact 0 (x*y or sin(x) at x = 0). An operation made here
+    is looked at point by point only if it raised the underflow flag (bounded_values
+    watches it); a value made elsewhere (not flagged), unless its values are of one sign
+    away from 0."""
+    result = Bounded(value, relative)
+    if flagged:
+        if not _UNDERFLOW.seen:
+            return result
+        _UNDERFLOW.seen = False
+    else:
+        low, high = result.span
+        if low >= SMALLEST_NORMAL or high <= -SMALLEST_NORMAL:
+            return result
     small = np.abs(value) < SMALLEST_NORMAL
     from_zero = functools.reduce(np.logical_or, [a.value == 0 for a in args])
     lost = small & ~((value == 0) & from_zero)
     if np.any(lost):
         return Bounded(value, np.where(lost, np.inf, relative))
-    return Bounded(value, relative)
+    return result
 
 
 class _Underflow(threading.local):

@@ -451,6 +451,10 @@ class _ScalarMath:
     def __init__(self) -> None:
         self.largest = 0.0  # the largest |term| any sum added: what round-off is relative to
 
+    @staticmethod
+    def call(expr: Any, function: Callable[..., Any], args: list[Any]) -> Any:
+        return function(*args)
+
     def total(self, args: list[Any]) -> Any:
         self.largest = max(self.largest, *(abs(a) for a in args))
         return math.fsum(args) if len(args) > 2 else args[0] + args[1]
@@ -474,8 +478,15 @@ class _ArrayMath:
         function: forms[1] for function, forms in FLOAT_FORMS.items()
     }
 
-    def __init__(self, dtype: type) -> None:
+    def __init__(self, dtype: type, calls: dict | None = None) -> None:
         self.dtype = dtype
+        self.calls = calls
+
+    def call(self, expr: Any, function: Callable[..., Any], args: list[Any]) -> Any:
+        value = function(*args)
+        if self.calls is not None:
+            self.calls[expr] = value
+        return value
 
     def constant(self, value: Any) -> Any:
         return self.dtype(float(value)) if not isinstance(value, np.ndarray) else value
@@ -541,15 +552,19 @@ def _float64(expr: Any, values: dict[Any, float], kit: _ScalarMath) -> float:
         return math.inf
 
 
-def array_values(expr: Any, values: dict[Any, Any], dtype: type = np.float64) -> np.ndarray:
-    """expr at many points at once (values are arrays), node by node with NumPy."""
+def array_values(
+    expr: Any, values: dict[Any, Any], dtype: type = np.float64, calls: dict | None = None
+) -> np.ndarray:
+    """expr at many points at once (values are arrays), node by node with NumPy; each
+    function call's value goes into `calls` (by node) where given."""
     with np.errstate(all="ignore"):
-        return np.asarray(walk(expr, values, _ArrayMath(dtype)), dtype=dtype)
+        return np.asarray(walk(expr, values, _ArrayMath(dtype, calls)), dtype=dtype)
 
 
 def walk(expr: Any, values: dict[Any, Any], kit: Any) -> Any:
     """expr's value node by node, in the arithmetic of kit (constant, total, power, log,
-    functions; products with *): one walker for Python floats, arrays, bounded arrays."""
+    functions and call; products with *): one walker for Python floats, arrays, bounded
+    arrays."""
     if expr.is_Symbol:
         return values[expr]
     if expr.is_Number or expr in (sp.pi, sp.E):
@@ -569,9 +584,9 @@ def walk(expr: Any, values: dict[Any, Any], kit: Any) -> Any:
     if isinstance(expr, StopGradient):
         return args[0]
     function = kit.functions.get(expr.func)
-    if function is not None:
-        return function(*args)
-    raise NoFloatForm(getattr(expr.func, "__name__", str(expr.func)))
+    if function is None:
+        raise NoFloatForm(getattr(expr.func, "__name__", str(expr.func)))
+    return kit.call(expr, function, args)
 
 
 def formulas(result: Symbolic) -> dict[str, Any]:

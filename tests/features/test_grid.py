@@ -138,7 +138,7 @@ def test_the_reference_is_long_double_where_float64_cannot_vouch_for_it():
     """f = exp(x) - x: f' = exp(x) - 1 cancels near 0. There the reference is long double's
     value; elsewhere float64's, within TRUSTED of long double's; and the sampled points are
     long double's whatever the bound."""
-    from diffcli.features.grid import TRUSTED, Reference, _evaluator, grid_problem
+    from diffcli.features.grid import TRUSTED, Reference, _evaluator, _plan, grid_problem
     from diffcli.methods import symbolic
 
     over = parse_over("x=-1:1:20001")
@@ -148,8 +148,9 @@ def test_the_reference_is_long_double_where_float64_cannot_vouch_for_it():
     xs = np.linspace(-1, 1, 20001)
     sampled = np.zeros(xs.size, dtype=bool)
     sampled[::1000] = True
-    reference, long_double_points = Reference(derivative, x, {})(xs, sampled)
-    long_double = _evaluator(derivative, x, {}, np.longdouble)(xs).astype(np.float64)
+    plan = _plan(derivative)
+    reference, long_double_points = Reference(plan, x, {})(xs, sampled)
+    long_double = _evaluator(plan, x, {}, np.longdouble)(xs).astype(np.float64)
     near_zero = np.abs(xs) < 1e-3
     np.testing.assert_array_equal(reference[near_zero | sampled], long_double[near_zero | sampled])
     inside = long_double != 0
@@ -203,3 +204,27 @@ def test_an_expression_sympy_cannot_differentiate_is_refused_in_one_line():
     SymPy's derivative, so there is no grid: exit 2 with the reason."""
     with pytest.raises(diffcli.DiffcliError, match="SymPy cannot differentiate"):
         run_grid("max(x, sin(log(0)))", "x=-1:1:11", None, Options())
+
+
+def test_the_reference_reusing_symbolics_function_calls_is_the_reference_made_alone(
+    monkeypatch,
+):
+    """The reference takes the symbolic method's float64 function calls (same plan, same
+    bits) instead of making them again: its values must be those it makes without them."""
+    from diffcli.methods import rounding_bound
+
+    reused = []
+    smooth = rounding_bound._smooth
+
+    def counted(*args, known=None):
+        reused.append(known is not None)
+        return smooth(*args, known=known)
+
+    monkeypatch.setattr(rounding_bound, "_smooth", counted)
+    over, at = "x=-3:3:40001", "y=0.5"
+    expression = "sin(x)*exp(x)/(1 + x**2) + softplus(y*x) + erf(x)"
+    shared = run_grid(expression, over, at, Options(), keep=True)
+    alone = run_grid(expression, over, at, Options(methods=("numeric",)), keep=True)
+    np.testing.assert_array_equal(shared.values["reference"], alone.values["reference"])
+    assert shared.long_double_points == alone.long_double_points
+    assert any(reused) and not all(reused)
