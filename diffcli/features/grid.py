@@ -343,6 +343,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
             summaries[name].error = f"{type(failure).__name__}: {failure}".splitlines()[0]
     f_along = functools.partial(numeric.f_along, problem, over.name)
     f_along(np.array([over.lo, over.hi]))
+    calls.clear()  # the first uses' calls are no chunk's
     result.reference_check = _check_reference(reference_at, derivative, x_symbol, fixed, over)
     for first, xs in over.chunks():
         calls.clear()

@@ -14,8 +14,8 @@ value and a first-order bound on its relative rounding error, a running error bo
 - a function composed of several NumPy steps (sec, softplus, logsumexp, ...) is held to
   less: exact at an argument within COMPOSED half ulps of the one given, plus as much
   again on its value;
-- abs, max, min, re and conjugate round nothing; sign, Heaviside, DiracDelta, im and arg
-  (of a real) are exact while the argument's error is below its size.
+- abs, max, min, re and conjugate round nothing; sign, Heaviside, DiracDelta and im (of
+  a real) are exact while the argument's error is below its size.
 
 Relative errors are counted in units of u = 2^-53, and stay one number for every point
 until a sum or a function of an inexact argument tells the points apart, so a formula of
@@ -219,7 +219,6 @@ _EXACT = {
     sp.re: _largest_error(sp.re),
     sp.conjugate: _largest_error(sp.conjugate),
     sp.im: _through_jump(sp.im),
-    sp.arg: _through_jump(sp.arg),
 }
 
 
