@@ -96,6 +96,7 @@ class MethodSummary:
     within: bool | None = None
 
     def figures(self, n: int) -> dict[str, Any]:
+        """The summary's figures, its rate over the `n` points done."""
         if self.error or not self.abs_errors:
             return {"ok": False, "error": self.error or "no points"}
         return {
@@ -188,7 +189,7 @@ class GridResult:
                     "max_rel_error_vs_mpmath": self.reference_check,
                 },
                 "f_seconds": self.f_seconds,
-                "methods": {name: m.figures(self.over.n) for name, m in self.methods.items()},
+                "methods": {name: m.figures(self.covered) for name, m in self.methods.items()},
                 "agree": self.agree,
                 "exit_code": self.exit_code,
                 "notes": self.notes,

@@ -44,7 +44,7 @@ def grid_table(result: GridResult) -> Group:
     )
     table = Fitted(_COLUMNS)
     for name, summary in result.methods.items():
-        figures = summary.figures(over.n)
+        figures = summary.figures(result.covered)  # the points done, should --timeout stop it
         if not figures["ok"]:
             table.add_row(name, "", "", "", "", "", "", "", Text(figures["error"], style="red"))
             continue
@@ -60,7 +60,7 @@ def grid_table(result: GridResult) -> Group:
             f"{figures['seconds'] * 1e3:.1f} ms",
             "",
         )
-    f_rate = over.n / result.f_seconds if result.f_seconds else float("inf")
+    f_rate = result.covered / result.f_seconds if result.f_seconds else float("inf")
     parts: list[Any] = [title, table]
     parts.append(
         Text(

@@ -228,3 +228,11 @@ def test_the_reference_reusing_symbolics_function_calls_is_the_reference_made_al
     np.testing.assert_array_equal(shared.values["reference"], alone.values["reference"])
     assert shared.long_double_points == alone.long_double_points
     assert any(reused) and not all(reused)
+
+
+def test_a_grid_cut_short_by_the_timeout_gives_rates_over_the_points_done():
+    result = run_grid("sin(x)", "x=0:1:100000000", None, Options(timeout=0.5))
+    assert 0 < result.covered < result.over.n and not result.agree
+    for name, figures in result.to_json()["methods"].items():
+        summary = result.methods[name]
+        assert figures["points_per_second"] == pytest.approx(result.covered / summary.seconds)
