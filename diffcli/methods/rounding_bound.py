@@ -22,7 +22,9 @@ until a sum or a function of an inexact argument tells the points apart, so a fo
 exact grid points costs little more than its values. A product or function that leaves
 the normal range (a subnormal or an underflowed 0) promises nothing there, nor does a sum
 that cancels to exactly 0. The bound is first-order in u: where it is far below the value,
-as the grid asks, the terms left out are far below it too.
+as the grid asks, the terms left out are far below it too. Function calls already made
+by an evaluation of the same formula to the same bits (the symbolic method's) can be
+given, and are not made again.
 """
 
 from __future__ import annotations
@@ -184,8 +186,9 @@ def _partials(function: Any, arity: int) -> tuple[tuple[Any, ...], list[Any]]:
 
 
 def _through_jump(function: Any) -> Callable[..., Bounded]:
-    """sign, Heaviside: exact while the argument's error is below its size (so its sign
-    is right); nothing is promised where it could cross 0."""
+    """sign, Heaviside, DiracDelta, im: exact while the argument's error is below its size
+    (so its sign is right); nothing is promised where it could cross 0. Cheap: made again
+    even where known."""
 
     def jump(arg: Bounded, *rest: Bounded, known: Any = None) -> Bounded:
         value = symbolic.FLOAT_FORMS[function][1](arg.value, *(r.value for r in rest))
@@ -197,7 +200,8 @@ def _through_jump(function: Any) -> Callable[..., Bounded]:
 
 
 def _largest_error(function: Any) -> Callable[..., Bounded]:
-    """abs, max, min: exact operations that move a value by at most its arguments' error."""
+    """abs, max, min, re, conjugate: exact operations that move a value by at most their
+    arguments' error. Cheap: made again even where known."""
 
     def picked(*args: Bounded, known: Any = None) -> Bounded:
         value = symbolic.FLOAT_FORMS[function][1](*(a.value for a in args))
