@@ -515,7 +515,7 @@ def _evaluator(
 
     def values_at(xs: np.ndarray) -> np.ndarray:
         made: dict | None = None if calls is None else {}
-        values: dict[Any, Any] = {**constants, x_symbol: xs.astype(dtype)}
+        values: dict[Any, Any] = {**constants, x_symbol: xs.astype(dtype, copy=False)}
         for symbol, piece in shared:
             values[symbol] = symbolic.array_values(piece, values, dtype, made)
         out = np.broadcast_to(symbolic.array_values(reduced, values, dtype, made), xs.shape)
@@ -528,20 +528,24 @@ def _evaluator(
 
 def in_halves(work: Any, xs: np.ndarray, *more: np.ndarray) -> Any:
     """work(xs, *more), the points split between the machine's cores: NumPy lets go of
-    Python's lock inside each operation, so two halves run at once on two cores. work
-    returns an array of xs's shape, or (such an array, a count), whose counts are added."""
+    Python's lock inside each operation, so two halves run at once on two cores, each
+    writing its part of the float64 result. work returns an array of xs's shape, or (such
+    an array, a count), whose counts are added."""
     if xs.size < PARALLEL_FROM or WORKERS == 1:
         return work(xs, *more)
-    ranges = list(itertools.pairwise(np.linspace(0, xs.size, WORKERS + 1).astype(int)))
+    out = np.empty(xs.shape, dtype=np.float64)
     arrays = (xs, *more)
-    done = list(_pool(os.getpid()).map(lambda r: work(*(a[r[0] : r[1]] for a in arrays)), ranges))
-    if isinstance(done[0], tuple):
-        return _joined([d[0] for d in done], ranges), sum(d[1] for d in done)
-    return _joined(done, ranges)
 
+    def part(bounds: tuple[int, int]) -> int | None:
+        low, high = bounds
+        done = work(*(a[low:high] for a in arrays))
+        values, count = done if isinstance(done, tuple) else (done, None)
+        out[low:high] = values
+        return count
 
-def _joined(parts: list[Any], ranges: list[tuple[int, int]]) -> np.ndarray:
-    return np.concatenate([np.broadcast_to(p, (hi - lo,)) for p, (lo, hi) in zip(parts, ranges)])
+    ranges = list(itertools.pairwise(np.linspace(0, xs.size, WORKERS + 1).astype(int)))
+    counts = list(_pool(os.getpid()).map(part, ranges))
+    return out if counts[0] is None else (out, sum(counts))
 
 
 PARALLEL_FROM = 1 << 14  # points below which one thread is quicker
