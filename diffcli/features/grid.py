@@ -634,21 +634,17 @@ def _check_reference(
     where it vouches for the value, else by SymPy's evalf at 40 digits."""
     import sympy as sp
 
-    from diffcli.methods import exact_eval, symbolic
+    from diffcli.methods import symbolic
 
     xs = np.linspace(over.lo, over.hi, 5)
     approx, _ = reference_at(xs, np.zeros(xs.size, dtype=bool))
     worst = 0.0
     for x, value in zip(xs, approx):
         subs = {x_symbol: sp.Rational(float(x)), **{s: sp.Rational(v) for s, v in fixed.items()}}
-        exact = exact_eval.value(derivative, subs)
-        if exact is None:
-            try:
-                exact, problem = symbolic.exact_value(derivative, subs)
-            except (ArithmeticError, ValueError):  # outside the domain at this point
-                continue
-            if problem:
-                continue
-        if exact != 0:
+        try:
+            exact, problem = symbolic.reference_value(derivative, subs)
+        except (ArithmeticError, ValueError):  # outside the domain at this point
+            continue
+        if not problem and exact != 0:
             worst = max(worst, abs(float(value) - exact) / abs(exact))
     return worst

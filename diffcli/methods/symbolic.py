@@ -267,24 +267,27 @@ def reference(result: Symbolic, stored: bool = False) -> tuple[dict[str, np.ndar
     """Each derivative at the exact point (or at the point float64 stores), to
     REFERENCE_DIGITS digits, rounded to float64: by the compiled evaluator where it can
     vouch for the value (exact_eval.py), else by SymPy's evalf."""
-    from diffcli.methods import exact_eval
-
     subs = exact_substitution(result.problem, result.leaves, stored)
     problems: list[str] = []
     values: dict[str, np.ndarray] = {}
     for name, grid in result.derivatives.items():
         out = np.empty(grid.shape, dtype=np.float64)
         for index in np.ndindex(grid.shape):
-            fast = exact_eval.value(grid[index], subs)  # compiled once, checked twice
-            if fast is not None:
-                out[index] = fast
-                continue
-            out[index], reason = exact_value(grid[index], subs)
+            out[index], reason = reference_value(grid[index], subs)
             problem = reason and f"the exact derivative is {reason} at this point"
             if problem and problem not in problems:
                 problems.append(problem)
         values[name] = out
     return values, problems
+
+
+def reference_value(expr: sp.Expr, subs: dict[Any, sp.Rational]) -> tuple[float, str | None]:
+    """expr at the exact point as exact_value gives it: by the compiled evaluator where it
+    can vouch for the value (compiled once, checked at two precisions), else by evalf."""
+    from diffcli.methods import exact_eval
+
+    fast = exact_eval.value(expr, subs)
+    return (fast, None) if fast is not None else exact_value(expr, subs)
 
 
 def domain_problem(result: Symbolic) -> str | None:
