@@ -554,9 +554,13 @@ WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 @functools.cache
 def _pool(process: int) -> Any:
-    """The threads, per process: a forked batch worker must not use its parent's."""
+    """The threads, per process: a forked batch worker must not use its parent's. They
+    share the main thread's heap, where the methods run in turn."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from diffcli.core.resources import one_heap_for_new_threads
+
+    one_heap_for_new_threads()
     return ThreadPoolExecutor(WORKERS, thread_name_prefix="diffcli-grid")
 
 

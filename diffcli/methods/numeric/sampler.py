@@ -252,7 +252,7 @@ class AlongSampler(Sampler):
     ) -> None:
         """noise=False: no per-point noise floor (f's largest terms, an evaluation of f
         of its own), for a stencil taken once at its first step, which never reads it."""
-        x0 = np.array(xs, dtype=dtype).ravel()
+        x0 = np.asarray(xs, dtype=dtype).ravel().view()  # the points' own memory, read-only here
         base = leaves(problem, dtype)
         at_x0 = {**base, name: x0}
         terms = largest_terms(problem, at_x0, dtype) if noise else 0.0

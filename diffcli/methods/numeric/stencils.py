@@ -67,10 +67,13 @@ def exact_steps(sampler: Sampler, base: Any) -> np.ndarray:
     x = sampler.x0
     h = np.asarray(base, dtype=np.float64)
     if sampler.dtype is np.float64:
-        moved = (x + h) - x
+        moved = np.add(x, h)
+        moved -= x
     else:
         moved = (x + h.astype(sampler.dtype)).astype(np.float64) - x.astype(np.float64)
-    return np.where(moved, moved, h)  # h itself where it is below x's rounding
+    if not moved.all():  # h itself where it is below x's rounding
+        np.copyto(moved, np.broadcast_to(h, moved.shape), where=moved == 0)
+    return moved
 
 
 class Ladder(NamedTuple):
