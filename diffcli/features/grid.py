@@ -56,10 +56,12 @@ class Over:
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
         """(index of the first point, the points) a chunk at a time."""
+        span = (self.hi - self.lo) / (self.n - 1) if self.n > 1 else 0.0
         for start in range(0, self.n, CHUNK):
-            index = np.arange(start, min(self.n, start + CHUNK), dtype=np.float64)
-            span = (self.hi - self.lo) / (self.n - 1) if self.n > 1 else 0.0
-            yield start, self.lo + index * span
+            points = np.arange(start, min(self.n, start + CHUNK), dtype=np.float64)
+            points *= span
+            points += self.lo
+            yield start, points
 
 
 def parse_over(text: str) -> Over:
@@ -380,7 +382,8 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         result.largest = max(result.largest, against.largest)
         _accumulate_all(done, against, chunk)
         for name in columns:  # a method that failed has nothing to show
-            chunk.setdefault(name, np.full(xs.shape, np.nan))
+            if name not in chunk:
+                chunk[name] = np.full(xs.shape, np.nan)
         if sink is not None:
             sink.write(chunk)
         on_plot = slice(-first % plot_stride, None, plot_stride)
@@ -616,19 +619,22 @@ def _accumulate(summary: MethodSummary, against: _Against, values: np.ndarray) -
     if not against.exact.size:
         return
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        absolute = np.abs(values - against.exact)
-        worst = int(np.argmax(absolute))
-        if not np.isfinite(absolute[worst]):  # nan or inf: the largest error there is
-            absolute = np.where(np.isfinite(absolute), absolute, np.inf)
-        relative = absolute / against.size
+        errors = np.subtract(values, against.exact)  # absolute, then relative, in place
+        np.abs(errors, out=errors)
+        worst = int(np.argmax(errors))
+        if not np.isfinite(errors[worst]):  # nan or inf: the largest error there is
+            np.copyto(errors, np.inf, where=~np.isfinite(errors))
+        largest = float(errors[worst])
+        sampled = errors[against.sampled]
+        np.divide(errors, against.size, out=errors)
+        summary.max_rel = max(summary.max_rel, min(float(errors.max()), 1e30))
+        # errors past float32's range are kept as inf
+        summary.abs_errors.append(sampled.astype(np.float32))
+        summary.rel_errors.append(np.minimum(errors[against.sampled], 1e30).astype(np.float32))
     summary.points += against.exact.size
-    summary.max_rel = max(summary.max_rel, min(float(relative.max()), 1e30))
-    summary.max_abs = max(summary.max_abs, float(absolute[worst]))
-    with np.errstate(over="ignore"):  # errors past float32's range are kept as inf
-        summary.abs_errors.append(absolute[against.sampled].astype(np.float32))
-        summary.rel_errors.append(np.minimum(relative[against.sampled], 1e30).astype(np.float32))
-    if absolute[worst] >= summary.worst[0]:
-        summary.worst = (float(absolute[worst]), float(against.xs[worst]))
+    summary.max_abs = max(summary.max_abs, largest)
+    if largest >= summary.worst[0]:
+        summary.worst = (largest, float(against.xs[worst]))
 
 
 def _check_reference(
