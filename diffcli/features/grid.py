@@ -360,12 +360,13 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
                 continue
             start = time.perf_counter()
             try:
-                values = runners[name](xs)
+                chunk[name] = np.broadcast_to(
+                    np.asarray(runners[name](xs), dtype=np.float64), xs.shape
+                )
             except Exception as failure:  # one method failing must not hide the others
                 summary.error = f"{type(failure).__name__}: {failure}".splitlines()[0]
                 continue
             summary.seconds += time.perf_counter() - start
-            chunk[name] = np.broadcast_to(np.asarray(values, dtype=np.float64), xs.shape)
             done.append(summary)
         sampled = np.zeros(xs.size, dtype=bool)
         sampled[-first % sample_stride :: sample_stride] = True
@@ -393,6 +394,9 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
             if result.kept is not None:
                 result.kept[name].append(np.array(chunk[name]))
         result.covered += xs.size
+        # this chunk's arrays go before the next chunk's are made, which then reuse them
+        # (else both chunks' would be held at once, and the heap grow by page faults)
+        del f, chunk, reference, against
         if (first // CHUNK) % TRIM_EVERY == TRIM_EVERY - 1:
             release_freed_memory()
 
