@@ -97,11 +97,23 @@ def _weighted_sum(
     a central difference)."""
     table = None
     for offset, weight in zip(offsets, weights):
-        values = np.asarray(sampler.single(offset * h), dtype=np.float64).ravel()
+        values = np.asarray(sampler.at(_moved(sampler.x0, offset, h)), dtype=np.float64)
         term = np.multiply(values, weight, out=values if _own(values) else None)
         table = term if table is None else np.add(table, term, out=table)
     assert table is not None
     return table
+
+
+def _moved(x: np.ndarray, offset: float, h: np.ndarray) -> np.ndarray:
+    """x + offset h, to the bits a ladder gets (x + (o h)), in one array: o h is exact for
+    o = +-1, the central difference's."""
+    if offset == 1:
+        return np.add(x, h)
+    if offset == -1:
+        return np.subtract(x, h)
+    points = np.multiply(h, offset)
+    points += x
+    return points
 
 
 def _own(values: np.ndarray) -> bool:

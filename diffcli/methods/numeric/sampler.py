@@ -29,12 +29,10 @@ class _Base(NamedTuple):
 
     leaves: dict[str, np.ndarray]
     x0: np.ndarray  # the wrt entries, flattened
-    scale: np.ndarray  # max(1, |x0|): steps are relative to it
     # one derivative in float64: Richardson's ladder can run on Python floats, which are
     # float64 too (the same arithmetic, without NumPy's cost per call on arrays of one)
     scalar: bool
     row_elements: int  # numbers held alive per point evaluated: sizes the chunks
-    size: np.ndarray  # |x0|
     rounds: bool  # whether f rounds the entries inside (see _rounds_inside)
     # f's noise is eps * max(floor, roundings |f|): where f adds or subtracts (see _sums)
     # a floor of its largest summed term (at least 1); else each of the roundings of a
@@ -69,10 +67,7 @@ def _facts(
 ) -> _Base:
     """What a sampler needs of f and of the entries x0 it moves (`entries` of them per
     point); `terms` is f's largest summed term there (kit.largest_terms), or one per point."""
-    size = np.abs(x0)
-    scale = np.maximum(size, 1.0)
-    for shared in (x0, size, scale):
-        shared.flags.writeable = False
+    x0.flags.writeable = False  # shared by the samplers of a problem
     scalar = x0.size == 1 and problem.output_shape == () and dtype is np.float64
     rounds = _rounds_inside(problem)
     if rounds or _sums(problem):
@@ -80,7 +75,7 @@ def _facts(
     else:
         floor, roundings = 0.0, _calls(problem)
     elements = row_elements(problem, entries)
-    return _Base(base, x0, scale, scalar, elements, size, rounds, floor, roundings)
+    return _Base(base, x0, scalar, elements, rounds, floor, roundings)
 
 
 def _rounds_inside(problem: Problem) -> bool:
@@ -155,12 +150,24 @@ class Sampler:
         self.problem = problem
         self.dtype = dtype
         self.eps = EPSILON[dtype]
-        self.base, self.x0, self.scale = known.leaves, known.x0, known.scale
+        self.base, self.x0 = known.leaves, known.x0
         self.scalar = known.scalar
         self.chunk = rows_per_chunk(known.row_elements, memory_mib)
-        self.size, self.rounds = known.size, known.rounds
+        self.rounds = known.rounds
         self.floor, self.roundings = known.floor, known.roundings
         self.evaluations = 0
+
+    @functools.cached_property
+    def size(self) -> np.ndarray:
+        """|x0|."""
+        return np.abs(self.x0)
+
+    @functools.cached_property
+    def scale(self) -> np.ndarray:
+        """max(1, |x0|): steps are relative to it (made in one array: a grid's stencil
+        taken once needs this alone of x0's sizes)."""
+        scale = np.abs(self.x0)
+        return np.maximum(scale, 1.0, out=scale)
 
     @functools.cached_property
     def ceiling(self) -> np.ndarray:
@@ -281,6 +288,16 @@ class AlongSampler(Sampler):
             return out
 
         return self._in_chunks(flat.size, self.chunk, points)
+
+    def at(self, points: np.ndarray) -> np.ndarray:
+        """f at one moved point per grid point: point i moves x_i to points[i]."""
+
+        def part(start: int, stop: int) -> np.ndarray:
+            if self.stops_at_x0:
+                self.rows = np.arange(start, stop)
+            return points[start:stop]
+
+        return self._in_chunks(points.size, self.chunk, part)
 
     def _at(self, points: np.ndarray) -> np.ndarray:
         self.evaluations += len(points)
