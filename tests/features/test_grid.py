@@ -236,3 +236,22 @@ def test_a_grid_cut_short_by_the_timeout_gives_rates_over_the_points_done():
     for name, figures in result.to_json()["methods"].items():
         summary = result.methods[name]
         assert figures["points_per_second"] == pytest.approx(result.covered / summary.seconds)
+
+
+def test_a_grids_stencil_holds_each_points_stop_gradient_when_split(monkeypatch):
+    """Taken once along a grid, the stencil moves each point alone, with each
+    stop_gradient held at its own point's value, also where f is evaluated in pieces
+    (a memory budget smaller than the points)."""
+    from diffcli.core.problem import build_problem
+    from diffcli.methods import numeric
+    from diffcli.methods.numeric import sampler
+
+    problem = build_problem("x*stop_gradient(x) + sin(x)", "x=0")
+    xs = np.linspace(-2.0, 2.0, 5001)
+    whole = numeric.along(problem, "x", xs)
+    np.testing.assert_allclose(whole, xs + np.cos(xs), rtol=1e-8, atol=1e-9)
+    for scheme in ("central", "five-point"):
+        alone = numeric.along(problem, "x", xs, scheme)
+        monkeypatch.setattr(sampler, "rows_per_chunk", lambda *_: 777)
+        assert numeric.along(problem, "x", xs, scheme).tolist() == alone.tolist()
+        monkeypatch.undo()
