@@ -24,9 +24,10 @@ class Backend(Protocol):
     def stack(self, items: list[Any]) -> Any: ...
 
 
-# A plan is the tree in evaluation order, each node with the positions of its arguments;
-# it is made once per tree, since finite differences evaluate the same tree many times.
-Plan = list[tuple[Expr, tuple[int, ...]]]
+# A plan is the tree in evaluation order, each node with the positions of its arguments
+# and of the values it is the last to use; it is made once per tree, since finite
+# differences evaluate the same tree many times.
+Plan = list[tuple[Expr, tuple[int, ...], tuple[int, ...]]]
 _PLANS: dict[int, tuple[Expr, Plan]] = {}
 
 
@@ -36,7 +37,12 @@ def plan_of(expr: Expr) -> Plan:
         return cached[1]
     order = walk(expr)
     position = {id(node): i for i, node in enumerate(order)}
-    plan = [(node, tuple(position[id(c)] for c in node.children)) for node in order]
+    arguments = [tuple(position[id(c)] for c in node.children) for node in order]
+    last_use = {i: user for user, args in enumerate(arguments) for i in args}
+    plan = [
+        (node, args, tuple(sorted({i for i in args if last_use[i] == user})))
+        for user, (node, args) in enumerate(zip(order, arguments))
+    ]
     if len(_PLANS) > 256:
         _PLANS.clear()
     _PLANS[id(expr)] = (expr, plan)
@@ -49,11 +55,13 @@ def evaluate(
     backend: Backend,
     visit: Callable[[Expr, Any], None] | None = None,
 ) -> Any:
-    """Value of `expr` with variables bound to `leaves`; `visit` sees every node's value."""
+    """Value of `expr` with variables bound to `leaves`; `visit` sees every node's value.
+    A value is let go once the last node that uses it is computed: over arrays of points
+    the working memory is then the tree's widest level, not all of its nodes."""
     values: list[Any] = []
     kit = backend.kit
     held = backend.held
-    for node, args in plan_of(expr):
+    for node, args, used_up in plan_of(expr):
         if held and id(node) in held:
             value = held[id(node)]
         elif isinstance(node, Call):
@@ -72,6 +80,8 @@ def evaluate(
         else:
             raise TypeError(f"unknown node {node!r}")
         values.append(value)
+        for i in used_up:
+            values[i] = None
         if visit is not None:
             visit(node, value)
     return values[-1]
