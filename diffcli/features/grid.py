@@ -578,9 +578,16 @@ def _numeric(problem: Problem, name: str, xs: np.ndarray, options: Options) -> n
 
 
 def _autograd(problem: Problem, name: str, options: Options) -> Any:
-    from diffcli.methods.autograd import grid_gradient
+    """The autograd runner, made at its first use (torch is imported only if it is asked
+    for, and a device that is absent is that method's error)."""
 
-    return lambda xs: grid_gradient(problem, name, xs, options.device, options.dtype)
+    @functools.cache
+    def gradient() -> Any:
+        from diffcli.methods.autograd import grid_gradient
+
+        return grid_gradient(problem, name, options.device, options.dtype)
+
+    return lambda xs: gradient()(xs)
 
 
 class _Against:

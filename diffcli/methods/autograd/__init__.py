@@ -195,9 +195,12 @@ def output_shape(problem: Problem) -> tuple[int, ...]:
 
 
 def grid_gradient(
-    problem: Problem, name: str, xs: np.ndarray, device_name: str, dtype_name: str
-) -> np.ndarray:
-    """df/dx at every point of xs at once: torch.func.vmap of torch.func.grad, on the device."""
+    problem: Problem, name: str, device_name: str, dtype_name: str
+) -> Callable[[np.ndarray], np.ndarray]:
+    """df/dx at every point of an array of points at once, on the device: one backward
+    pass of the sum where each point's f depends on that point alone, else
+    torch.func.vmap of torch.func.grad. What does not change from chunk to chunk (the
+    device, the other variables' tensors, whether f is elementwise) is made here, once."""
     import torch.func
 
     device = resolve_device(device_name)
@@ -207,12 +210,15 @@ def grid_gradient(
         key: torch.tensor(value.floats(), dtype=dtype, device=device).reshape(value.shape)
         for key, value in problem.point.items()
     }
+    elementwise = problem.function is None and elementwise_in(problem.expr, name)
 
     def scalar(x: torch.Tensor) -> torch.Tensor:
         return _output(problem, {**leaves, name: x}, backend)
 
-    points = torch.as_tensor(xs, dtype=dtype, device=device)
-    if problem.function is None and elementwise_in(problem.expr, name):
+    def at(xs: np.ndarray) -> np.ndarray:
+        points = torch.as_tensor(xs, dtype=dtype, device=device)
+        if not elementwise:
+            return _to_numpy(torch.func.vmap(torch.func.grad(scalar))(points))
         # each point's f depends on that point alone: one backward pass of the sum gives
         # every f'(x_i), without vmap's batching of the graph
         points.requires_grad_(True)
@@ -221,7 +227,8 @@ def grid_gradient(
             return np.zeros(np.shape(xs))
         (gradient,) = torch.autograd.grad(total, points)
         return _to_numpy(gradient)
-    return _to_numpy(torch.func.vmap(torch.func.grad(scalar))(points))
+
+    return at
 
 
 def elementwise_in(expr: Expr, name: str) -> bool:
