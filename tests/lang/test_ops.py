@@ -154,3 +154,23 @@ def test_norm_1_of_a_matrix_is_refused_with_numpy_s_meaning():
 
     with pytest.raises(ShapeError, match=r"norm: norm\(A, 1\) of a matrix .* largest column sum"):
         diffcli.compare("norm(A, 1)", "A=[[1,-2],[3,4]]")
+
+
+@pytest.mark.parametrize("entries", [1, 3, 16, 17, 40])
+def test_numpy_dot_per_point_rounds_each_point_alone(entries):
+    """NumPy's dot of two vectors per point, short or long, is the dot product of each
+    point's vectors, and a point's value does not depend on the batch it is in (the grid
+    and the point engine must round it alike)."""
+    import numpy as np
+
+    from diffcli.lang.ops import _numpy_matmul
+
+    rng = np.random.default_rng(entries)
+    a, b = rng.standard_normal((1000, entries)), rng.standard_normal((1000, entries))
+    batch = _numpy_matmul(np, a, b)
+    np.testing.assert_allclose(batch, np.einsum("ij,ij->i", a, b), rtol=1e-12, atol=1e-12)
+    alone = [_numpy_matmul(np, a[i : i + 1], b[i : i + 1])[0] for i in range(0, 1000, 37)]
+    assert alone == batch[::37].tolist()
+    shared = _numpy_matmul(np, a[:1], b)  # one vector against every point's
+    one_by_one = [_numpy_matmul(np, a[:1], b[i : i + 1])[0] for i in range(0, 1000, 37)]
+    assert shared[::37].tolist() == one_by_one
