@@ -93,7 +93,11 @@ def measured(expression: str, at: str | None, points: int, device: str) -> tuple
 
 
 def flat(device: str) -> None:
-    print("\nwhole-run throughput against N (transcendental), start-up excluded, a child per size:")
+    print(
+        "\nwhole-run throughput against N (transcendental), start-up excluded, a child per "
+        "size;\nthe fixed cost is a 1,000-point run's (derivation, plan, mpmath check, first "
+        "chunk), and\nthe rate past it is (N - 1000) / (whole - fixed):"
+    )
     for points in (10**5, 10**6, 10**7, 10**8):
         child = subprocess.run(
             [sys.executable, __file__, "--child", str(points), "--device", device],
@@ -101,9 +105,12 @@ def flat(device: str) -> None:
             text=True,
             check=True,
         )
-        seconds, peak = child.stdout.split()
-        rate = points / float(seconds)
-        print(f"  {points:>11,} points: {rate:9.3g} points/s, peak {int(peak) / 2**30:.2f} GiB")
+        seconds, fixed, peak = map(float, child.stdout.split())
+        print(
+            f"  {points:>11,} points: {points / seconds:9.3g} points/s, fixed cost "
+            f"{fixed * 1e3:4.1f} ms, past it {(points - 1000) / (seconds - fixed):9.3g} "
+            f"points/s, peak {peak / 2**30:.2f} GiB"
+        )
 
 
 def child(points: int, device: str) -> None:
@@ -113,11 +120,16 @@ def child(points: int, device: str) -> None:
     expression = FUNCTIONS["transcendental"][0]
     options = Options(device=device, timeout=None)  # the default 10 s would cut 10^8 short
     run_grid(expression, "x=-3:3:1000", None, options)  # start-up: imports, first uses
+    fixed = min(
+        timeit.repeat(
+            lambda: run_grid(expression, "x=-3:3:1000", None, options), number=1, repeat=5
+        )
+    )
     start = time.perf_counter()
     result = run_grid(expression, f"x=-3:3:{points}", None, options)
     seconds = time.perf_counter() - start
     assert result.covered == points
-    print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    print(seconds, fixed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 
 def main() -> int:

@@ -355,24 +355,17 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         result.f_seconds += time.perf_counter() - start
         chunk = {"x": xs}
         done = []
-        for name, summary in summaries.items():
-            if summary.error:
-                continue
-            start = time.perf_counter()
-            try:
-                chunk[name] = np.broadcast_to(
-                    np.asarray(runners[name](xs), dtype=np.float64), xs.shape
-                )
-            except Exception as failure:  # one method failing must not hide the others
-                summary.error = f"{type(failure).__name__}: {failure}".splitlines()[0]
-                continue
-            summary.seconds += time.perf_counter() - start
-            done.append(summary)
         sampled = np.zeros(xs.size, dtype=bool)
         sampled[-first % sample_stride :: sample_stride] = True
-        start = time.perf_counter()  # after the methods: it reuses symbolic's function calls
-        reference, long_double = in_halves(reference_at, xs, sampled)
-        result.reference_seconds += time.perf_counter() - start
+        made = None
+        for name, summary in summaries.items():
+            if summary.error is None:
+                _run_method(runners[name], summary, xs, chunk, done)
+            if name == "symbolic":
+                # the reference reuses the symbolic method's function calls: made at once,
+                # they are let go before the next method's arrays are made
+                made = _reference(result, reference_at, xs, sampled)
+        reference, long_double = made or _reference(result, reference_at, xs, sampled)
         result.long_double_points += long_double
         # where f itself is not finite (log(x) for x < 0, whose derivative 1/x is), there
         # is nothing to differentiate
@@ -399,6 +392,31 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         del f, chunk, reference, against
         if (first // CHUNK) % TRIM_EVERY == TRIM_EVERY - 1:
             release_freed_memory()
+
+
+def _run_method(
+    runner: Any, summary: MethodSummary, xs: np.ndarray, chunk: dict, done: list
+) -> None:
+    """One method over a chunk, into chunk[its name]; a failure is its error, and hides
+    no other method."""
+    start = time.perf_counter()
+    try:
+        chunk[summary.name] = np.broadcast_to(np.asarray(runner(xs), dtype=np.float64), xs.shape)
+    except Exception as failure:
+        summary.error = f"{type(failure).__name__}: {failure}".splitlines()[0]
+        return
+    summary.seconds += time.perf_counter() - start
+    done.append(summary)
+
+
+def _reference(
+    result: GridResult, reference_at: Reference, xs: np.ndarray, sampled: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """The chunk's reference, and at how many points it is long double's; timed."""
+    start = time.perf_counter()
+    made = in_halves(reference_at, xs, sampled)
+    result.reference_seconds += time.perf_counter() - start
+    return made
 
 
 def _verdicts(result: GridResult, options: Options) -> None:
