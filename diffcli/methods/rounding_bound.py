@@ -88,7 +88,7 @@ def exact(value: Any) -> Bounded:
 def within(result: Bounded, fraction: float) -> Any:
     """Where the value is finite and its relative error at most `fraction`."""
     with np.errstate(invalid="ignore"):
-        return np.isfinite(result.value) & (U * result.relative <= fraction)
+        return np.isfinite(result.value) & (result.relative <= fraction / U)
 
 
 class _BoundedMath:
@@ -119,8 +119,9 @@ class _BoundedMath:
         absolute = _absolute(args[0])  # the bound on |error|, in units of u
         for arg in args[1:]:
             value = value + arg.value  # each partial sum rounds within u of itself
-            absolute = _plus(absolute, _absolute(arg), np.abs(value))
-        return Bounded(value, absolute / np.abs(value))
+            size = np.abs(value)
+            absolute = _plus(absolute, _absolute(arg), size)
+        return Bounded(value, absolute / size)
 
     @staticmethod
     def power(base: Bounded, power: Bounded) -> Bounded:
@@ -243,6 +244,8 @@ def _normal(value: Any, relative: Any, *args: Bounded, flagged: bool = True) -> 
         if low >= SMALLEST_NORMAL or high <= -SMALLEST_NORMAL:
             return result
     small = np.abs(value) < SMALLEST_NORMAL
+    if not np.any(small):  # of both signs, but never near 0
+        return result
     from_zero = functools.reduce(np.logical_or, [a.value == 0 for a in args])
     lost = small & ~((value == 0) & from_zero)
     if np.any(lost):
@@ -265,7 +268,13 @@ def _underflowed(kind: str, flag: int) -> None:
 
 
 def _absolute(arg: Bounded) -> Any:
-    return 0.0 if _is_exact(arg.relative) else arg.relative * np.abs(arg.value)
+    """The bound on |error|, in units of u (in one array where it is one)."""
+    if _is_exact(arg.relative):
+        return 0.0
+    size = np.abs(arg.value)
+    if isinstance(size, np.ndarray) and np.shape(arg.relative) in ((), size.shape):
+        return np.multiply(size, arg.relative, out=size)
+    return arg.relative * size
 
 
 def _is_exact(error: Any) -> bool:
