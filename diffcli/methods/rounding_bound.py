@@ -103,9 +103,7 @@ class _BoundedMath:
 
     @staticmethod
     def constant(value: Any) -> Bounded:
-        number = float(value)
-        stored = (value.is_Rational or value.is_Float) and sp.Rational(number) == sp.Rational(value)
-        return Bounded(number, 0.0 if stored else 1.0)
+        return _constant(value)
 
     @staticmethod
     def total(args: list[Bounded]) -> Bounded:
@@ -142,6 +140,15 @@ class _BoundedMath:
         value = np.log(args[0].value)
         passed = 0.0 if _is_exact(args[0].relative) else args[0].relative / np.abs(value)
         return Bounded(value, _plus(passed, float(LIBRARY)))
+
+
+@functools.lru_cache(maxsize=1024, typed=True)  # a Float and a Rational stay apart
+def _constant(value: Any) -> Bounded:
+    """A number of the formula in float64: exact where float64 holds it (found once per
+    number: SymPy's rationals are slow to compare)."""
+    number = float(value)
+    stored = (value.is_Rational or value.is_Float) and sp.Rational(number) == sp.Rational(value)
+    return Bounded(number, 0.0 if stored else 1.0)
 
 
 class _Functions:

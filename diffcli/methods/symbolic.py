@@ -570,7 +570,7 @@ def walk(expr: Any, values: dict[Any, Any], kit: Any) -> Any:
     arrays."""
     if expr.is_Symbol:
         return values[expr]
-    if expr.is_Number or expr in (sp.pi, sp.E):
+    if expr.is_Number or expr is sp.pi or expr is sp.E:  # singletons: no SymPy equality
         return kit.constant(expr)
     args = [walk(arg, values, kit) for arg in expr.args]
     if expr.is_Add:
