@@ -255,3 +255,20 @@ def test_a_grids_stencil_holds_each_points_stop_gradient_when_split(monkeypatch)
         monkeypatch.setattr(sampler, "rows_per_chunk", lambda *_: 777)
         assert numeric.along(problem, "x", xs, scheme).tolist() == alone.tolist()
         monkeypatch.undo()
+
+
+def test_the_plotted_points_are_every_strided_point_across_chunks(monkeypatch):
+    """The points kept for --plot and the medians' sample are every stride-th point of the
+    whole grid, whatever the chunks, written into buffers made before the first chunk
+    (no array a chunk kept alive, which fragmented the heap)."""
+    import diffcli.features.grid as grid
+
+    monkeypatch.setattr(grid, "CHUNK", 999)
+    n = 100_003
+    result = run_grid("sin(x)", f"x=-1:2:{n}", None, Options(), keep=True)
+    stride = n // grid.PLOTTED
+    xs = np.concatenate(result.kept["x"])
+    assert result.sample["x"].tolist() == xs[::stride].tolist()
+    assert result.plotted["x"].filled == result.plotted["x"].buffer.size
+    sampled = result.methods["symbolic"].abs_errors
+    assert sampled is not None and sampled.filled == len(range(0, n, n // grid.SAMPLED))
