@@ -30,6 +30,7 @@ given, and are not made again.
 from __future__ import annotations
 
 import functools
+import operator
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,6 +121,10 @@ class _BoundedMath:
             size = np.abs(value)
             absolute = _plus(absolute, _absolute(arg), size)
         return Bounded(value, absolute / size)
+
+    @staticmethod
+    def product(args: list[Bounded]) -> Bounded:
+        return functools.reduce(operator.mul, args)
 
     @staticmethod
     def power(base: Bounded, power: Bounded) -> Bounded:

@@ -8,10 +8,11 @@ evaluated by mpmath at REFERENCE_DIGITS digits at the point read as exact decima
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, reduce
 from typing import Any, ClassVar
 
 import numpy as np
@@ -463,6 +464,10 @@ class _ScalarMath:
         return math.fsum(args) if len(args) > 2 else args[0] + args[1]
 
     @staticmethod
+    def product(args: list[Any]) -> Any:
+        return reduce(operator.mul, args)
+
+    @staticmethod
     def power(base: Any, power: Any) -> Any:
         if base < 0 and not float(power).is_integer():
             return math.nan
@@ -496,7 +501,11 @@ class _ArrayMath:
 
     @staticmethod
     def total(args: list[Any]) -> Any:
-        return _reduce(np.add, args)
+        return _in_turn(np.add, args)
+
+    @staticmethod
+    def product(args: list[Any]) -> Any:
+        return _in_turn(np.multiply, args)
 
     @staticmethod
     def power(base: Any, power: Any) -> Any:
@@ -524,6 +533,20 @@ def _reduce(function: Any, args: Any) -> Any:
     result = args[0]
     for arg in args[1:]:
         result = function(result, arg)
+    return result
+
+
+def _in_turn(function: Any, args: list[Any]) -> Any:
+    """function(function(a0, a1), a2)...: left to right, each step after the first into
+    the array the first made, where it fits (the same bits, without an array a step)."""
+    result = function(args[0], args[1])
+    for arg in args[2:]:
+        fits = (
+            isinstance(result, np.ndarray)
+            and np.shape(arg) in ((), result.shape)
+            and np.result_type(result, arg) == result.dtype
+        )
+        result = function(result, arg, out=result) if fits else function(result, arg)
     return result
 
 
@@ -565,8 +588,8 @@ def array_values(
 
 
 def walk(expr: Any, values: dict[Any, Any], kit: Any) -> Any:
-    """expr's value node by node, in the arithmetic of kit (constant, total, power, log,
-    functions and call; products with *): one walker for Python floats, arrays, bounded
+    """expr's value node by node, in the arithmetic of kit (constant, total, product,
+    power, log, functions and call): one walker for Python floats, arrays, bounded
     arrays."""
     if expr.is_Symbol:
         return values[expr]
@@ -576,10 +599,7 @@ def walk(expr: Any, values: dict[Any, Any], kit: Any) -> Any:
     if expr.is_Add:
         return kit.total(args)
     if expr.is_Mul:
-        product = args[0]
-        for factor in args[1:]:
-            product = product * factor
-        return product
+        return kit.product(args)
     if expr.is_Pow:
         return kit.power(*args)
     if isinstance(expr, sp.log):
