@@ -149,8 +149,8 @@ class GridResult:
     f_seconds: float
     reference_check: float
     notes: list[str]
-    # chunks of every point's values (when asked to keep them), and of about PLOTTED
-    # points' for --plot, by column
+    # chunks of every point's values (when asked to keep them), by column; and about
+    # PLOTTED points' values for --plot
     kept: dict[str, list[np.ndarray]] | None = None
     plotted: dict[str, Strided] = field(default_factory=dict)
     covered: int = 0  # points done before --timeout, if it ran out
