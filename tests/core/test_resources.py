@@ -2,10 +2,11 @@
 
 Each row of the resources issue runs as a real `diffcli` subprocess: its wall time is taken
 by this test, and its peak memory from the operating system (the child's own rusage, via
-os.wait4), never from what diffcli reports. The rows run side by side to keep the suite
-fast, together with a baseline (the same start-up, no work), so that start-up slowed by
-the others is part of the baseline too. Bounds are generous (2x) on purpose: they fail on
-an unbounded path (minutes, gigabytes), not on a busy machine.
+os.wait4, in a small launcher: see LAUNCHER), never from what diffcli reports. The rows
+run side by side to keep the suite fast, together with a baseline (the same start-up, no
+work), so that start-up slowed by the others is part of the baseline too. Bounds are
+generous (2x) on purpose: they fail on an unbounded path (minutes, gigabytes), not on a
+busy machine.
 """
 
 from __future__ import annotations
@@ -80,6 +81,21 @@ ROWS: dict[str, tuple[list[str], float]] = {
 }
 
 
+# A child's peak resident size as wait4 reports it includes the peak of the process that
+# forked it, up to its exec: pytest's own, 250-400 MiB with torch loaded, which would hide
+# the row's. Each row is started by this fresh interpreter instead (about 10 MiB), which
+# writes its child's peak, in KiB, to the file named first, and exits with its status.
+LAUNCHER = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execv(sys.argv[2], sys.argv[2:])\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
 def _command(arguments: list[str], files: dict[str, str]) -> list[str]:
     filled = [a.format(**files) for a in arguments]
     if filled[0] != "cost" and "--timeout" not in filled:
@@ -100,8 +116,9 @@ class Rows:
         for i, (name, (arguments, _)) in enumerate(ROWS.items()):
             stem = folder / str(i)
             with open(f"{stem}.out", "w") as stdout, open(f"{stem}.err", "w") as stderr:
+                launched = [sys.executable, "-c", LAUNCHER, f"{stem}.peak"]
                 process = subprocess.Popen(
-                    _command(arguments, files), stdout=stdout, stderr=stderr, cwd=folder
+                    launched + _command(arguments, files), stdout=stdout, stderr=stderr, cwd=folder
                 )
             thread = threading.Thread(
                 target=self._reap, args=(name, process, time.monotonic(), stem), daemon=True
@@ -110,13 +127,13 @@ class Rows:
             self.threads.append(thread)
 
     def _reap(self, name: str, process: subprocess.Popen[bytes], start: float, stem: Path) -> None:
-        _, status, usage = os.wait4(process.pid, 0)  # this child only, never another test's
+        _, status, _ = os.wait4(process.pid, 0)  # this child only, never another test's
         seconds = time.monotonic() - start
         process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         self.results[name] = Run(
             process.returncode,
             seconds,
-            usage.ru_maxrss / 1024,  # Linux reports KiB
+            int(Path(f"{stem}.peak").read_text()) / 1024,  # Linux reports KiB
             Path(f"{stem}.out").read_text(),
             Path(f"{stem}.err").read_text(),
         )
