@@ -105,15 +105,17 @@ def release_freed_memory() -> None:
 
 
 def one_heap_for_new_threads() -> None:
-    """Threads started from now on allocate from the main thread's heap (glibc's arena),
-    not each from one of its own.
+    """Threads started from now on allocate from the heaps (glibc's arenas) that exist,
+    the main thread's first, rather than each from a new one of its own.
 
     Why: a grid runs its methods one after another, some in worker threads (NumPy's
     halves) and some in the main one (torch). With a heap per thread, memory freed by one
     method cannot serve the next, which page-faults fresh memory in instead: a third of a
     10^6-point run's page faults, and torch's first chunks ran 3x slower. Large blocks
-    are taken a few per operation, so the shared heap's lock is not contended. A no-op
-    where the C library has no mallopt."""
+    are taken a few per operation, so a shared heap's lock is not contended. It lasts for
+    the process (glibc fixes its limit on heaps the first time it needs it), so threads
+    that a warm session starts later share heaps too. A no-op where the C library has no
+    mallopt."""
     libc = _libc()
     if libc is not None and hasattr(libc, "mallopt"):
         libc.mallopt(_ARENA_MAX, 1)
