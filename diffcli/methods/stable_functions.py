@@ -4,8 +4,10 @@ Expanded into exp, log and sqrt, logsumexp(x) at x = 1000 overflows in float64 a
 gradient, softmax(x), is an ordinary number. Kept as themselves, each has its own
 derivative rule (d logsumexp = softmax, d softplus = sigmoid, d hypot(x, y)/dx =
 x / hypot(x, y)), prints as the language writes it, and has a stable float form
-(FLOAT_FORMS: Python's math for one point, NumPy for many). High-precision values go
-through the elementary form, which mpmath evaluates without overflow.
+(FLOAT_FORMS: Python's math for one point, NumPy for many). High-precision values come
+from mpmath's own stable forms (log1p, expm1, a shifted sum), since the elementary form
+cancels where these functions matter: log(1 + exp(-120)) at 50 digits is 1 + 7.7e-53
+rounded to 1, and its logarithm 0.
 """
 
 from __future__ import annotations
@@ -14,17 +16,36 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import mpmath
 import numpy as np
 import sympy as sp
 
+GUARD_BITS = 20  # beyond the precision asked for, for the stable forms' few roundings
+
 
 class _Stable(sp.Function):
-    """A function with an elementary form for evalf and its own float form."""
+    """A function with an elementary form, a form that mpmath evaluates without
+    cancelling at real arguments (accurate), and its own float form."""
 
     def elementary(self) -> sp.Expr:
         raise NotImplementedError
 
+    @staticmethod
+    def accurate(*values: Any) -> Any:
+        """The value from mpmath numbers, at the working precision; None where the
+        elementary form is to be used (it needs no care there, or the value is not real)."""
+        return None
+
     def _eval_evalf(self, prec: int) -> sp.Expr:
+        values = [a.evalf(prec_to_digits(prec)) for a in self.args]
+        if all(v.is_Number and v.is_real and v.is_finite for v in values):
+            bits = prec + GUARD_BITS
+            with mpmath.workprec(bits):
+                value = self.accurate(
+                    *(mpmath.mpf(sp.Float(v, precision=bits)._mpf_) for v in values)
+                )
+            if value is not None:
+                return sp.Float(value, precision=prec)
         return self.elementary().evalf(prec_to_digits(prec))
 
     def _eval_is_extended_real(self) -> bool | None:
@@ -46,6 +67,15 @@ class logsumexp(_Stable):
     def elementary(self) -> sp.Expr:
         return sp.log(sp.Add(*[sp.exp(a) for a in self.args]))
 
+    @staticmethod
+    def accurate(*values: Any) -> Any:
+        top = max(values)
+        if not mpmath.isfinite(top):
+            return top
+        others = list(values)
+        others.remove(top)
+        return top + mpmath.log1p(mpmath.fsum(mpmath.exp(v - top) for v in others))
+
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.exp(self.args[argindex - 1] - self)
 
@@ -58,6 +88,11 @@ class softplus(_Stable):
     def elementary(self) -> sp.Expr:
         return sp.log(1 + sp.exp(self.args[0]))
 
+    @staticmethod
+    def accurate(*values: Any) -> Any:
+        (v,) = values
+        return v + mpmath.log1p(mpmath.exp(-v)) if v > 0 else mpmath.log1p(mpmath.exp(v))
+
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sigmoid(self.args[0])
 
@@ -69,6 +104,14 @@ class sigmoid(_Stable):
 
     def elementary(self) -> sp.Expr:
         return 1 / (1 + sp.exp(-self.args[0]))
+
+    @staticmethod
+    def accurate(*values: Any) -> Any:
+        (v,) = values
+        if v >= 0:
+            return 1 / (1 + mpmath.exp(-v))
+        e = mpmath.exp(v)
+        return e / (1 + e)
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sigmoid(self.args[0]) * (1 - sigmoid(self.args[0]))
@@ -96,6 +139,11 @@ class log1p(_Stable):
     def elementary(self) -> sp.Expr:
         return sp.log(1 + self.args[0])
 
+    @staticmethod
+    def accurate(*values: Any) -> Any:
+        (v,) = values
+        return mpmath.log1p(v) if v > -1 else None  # at -1 and below: the elementary form's
+
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return 1 / (1 + self.args[0])
 
@@ -108,6 +156,11 @@ class expm1(_Stable):
     def elementary(self) -> sp.Expr:
         return sp.exp(self.args[0]) - 1
 
+    @staticmethod
+    def accurate(*values: Any) -> Any:
+        (v,) = values
+        return mpmath.expm1(v)
+
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.exp(self.args[0])
 
@@ -116,7 +169,9 @@ def _logsumexp(*values: float) -> float:
     top = max(values)
     if math.isinf(top):
         return top
-    return top + math.log(math.fsum(math.exp(v - top) for v in values))
+    others = list(values)
+    others.remove(top)
+    return top + math.log1p(math.fsum(math.exp(v - top) for v in others))
 
 
 def _softplus(v: float) -> float:

@@ -25,7 +25,13 @@ def evaluated(expr: sp.Expr, xs: np.ndarray, y_value: float = 0.75) -> bound.Bou
 
 
 def exact(expr: sp.Expr, at: float, y_value: float = 0.75) -> float | None:
-    value, problem = symbolic.exact_value(expr, {x: sp.Float(at, 60), y: sp.Float(y_value, 60)}, 50)
+    """The value at 50 digits; None where there is none (SymPy's Max and Min refuse to
+    compare a nan, such as atan2(0, 0), and raise)."""
+    try:
+        subs = {x: sp.Float(at, 60), y: sp.Float(y_value, 60)}
+        value, problem = symbolic.exact_value(expr, subs, 50)
+    except ValueError:
+        return None
     return None if problem or not math.isfinite(value) else value
 
 

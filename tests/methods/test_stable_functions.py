@@ -159,3 +159,43 @@ def test_a_zero_derivative_from_cancelling_terms_is_held_to_the_terms_size():
     assert symbolic.details["term_scale"] == pytest.approx(1e4, rel=1e-9)
     assert symbolic.atol == pytest.approx(1e-12 * 1e4)
     assert symbolic.within and comparison.status == "agree"
+
+
+@pytest.mark.parametrize(
+    ("function", "args", "truth"),
+    [
+        ("softplus", ["-120"], mp.log1p(mp.exp(-120))),
+        ("softplus", ["-7.5"], mp.log1p(mp.exp(mp.mpf("-7.5")))),
+        ("softplus", ["800"], 800 + mp.log1p(mp.exp(-800))),
+        ("sigmoid", ["-200"], mp.exp(-200) / (1 + mp.exp(-200))),
+        ("logsumexp", ["-200", "0"], mp.log1p(mp.exp(-200))),
+        ("logsumexp", ["3", "3", "-1e3"], 3 + mp.log1p(1 + mp.exp(-1003))),
+        ("log1p", ["1e-60"], mp.log1p(mp.mpf("1e-60"))),
+        ("expm1", ["-1e-45"], mp.expm1(mp.mpf("-1e-45"))),
+        ("hypot", ["3", "4"], mp.mpf(5)),
+    ],
+)
+def test_exact_values_do_not_cancel_at_extreme_arguments(function, args, truth):
+    """The exact reference (evalf at 40 digits, the point given by substitution as the
+    comparisons give it) of a stable function where its elementary form cancels to
+    nothing: log(1 + exp(-120)) at 50 digits rounds 1 + 7.7e-53 to 1. All digits."""
+    import sympy as sp
+
+    from diffcli.methods import stable_functions, symbolic
+
+    symbols = sp.symbols(f"a0:{len(args)}", real=True)
+    expr = getattr(stable_functions, function)(*symbols)
+    subs = {s: sp.Rational(a) for s, a in zip(symbols, args)}
+    value, problem = symbolic.exact_value(expr, subs, 40)
+    assert problem is None
+    assert abs(value - float(truth)) <= 1e-15 * abs(float(truth)), (value, truth)
+
+
+def test_logsumexp_in_float64_keeps_what_is_past_its_largest_term():
+    """One point's float form adds the terms below the largest with log1p: at (-200, 0)
+    the value is 1.4e-87, not log(1.0) = 0, as NumPy's logaddexp gives it."""
+    from diffcli.methods.stable_functions import FLOAT_FORMS, logsumexp
+
+    one_point, many = FLOAT_FORMS[logsumexp]
+    assert one_point(-200.0, 0.0) == pytest.approx(float(mp.log1p(mp.exp(-200))), rel=1e-15)
+    assert one_point(-200.0, 0.0) == float(many(np.float64(-200.0), np.float64(0.0)))
