@@ -476,7 +476,7 @@ def _runners(
     problem: Problem,
     over: Over,
     options: Options,
-    plan: tuple[list, Any],
+    plan: tuple[tuple, Any],
     x_symbol: Any,
     fixed: dict[Any, float],
     calls: dict[tuple[int, int], dict],
@@ -501,7 +501,7 @@ class Reference:
 
     def __init__(
         self,
-        plan: tuple[list, Any],
+        plan: tuple[tuple, Any],
         x_symbol: Any,
         fixed: dict[Any, float],
         calls: dict[tuple[int, int], dict] | None = None,
@@ -531,13 +531,14 @@ class Reference:
         return reference, again.size
 
 
-def _plan(derivative: Any) -> tuple[list, Any]:
+@functools.lru_cache(maxsize=64)  # a warm session asks for the same grid again
+def _plan(derivative: Any) -> tuple[tuple, Any]:
     """f' with its common subexpressions found once (f' repeats f's pieces): the
     (symbol, piece) pairs in order, and what is left."""
     import sympy as sp
 
     shared, (reduced,) = sp.cse(derivative)
-    return shared, reduced
+    return tuple(shared), reduced
 
 
 def _memory(xs: np.ndarray) -> tuple[int, int]:
@@ -546,7 +547,7 @@ def _memory(xs: np.ndarray) -> tuple[int, int]:
 
 
 def _evaluator(
-    plan: tuple[list, Any],
+    plan: tuple[tuple, Any],
     x_symbol: Any,
     fixed: dict[Any, float],
     dtype: type,
