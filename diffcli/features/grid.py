@@ -397,6 +397,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         against = _Against(xs, reference, sampled)
         result.largest = max(result.largest, against.largest)
         _accumulate_all(done, against, chunk)
+        result.covered += xs.size  # the figures cover this chunk now, should time run out
         for name in columns:  # a method that failed has nothing to show
             if name not in chunk:
                 chunk[name] = np.full(xs.shape, np.nan)
@@ -408,7 +409,6 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
             result.plotted[name].add(chunk[name][on_plot])
             if result.kept is not None:
                 result.kept[name].append(np.array(chunk[name]))
-        result.covered += xs.size
         # this chunk's arrays go before the next chunk's are made, which then reuse them
         # (else both chunks' would be held at once, and the heap grow by page faults)
         del f, chunk, reference, against
