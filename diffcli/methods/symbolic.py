@@ -432,8 +432,8 @@ FLOAT_FORMS: dict[Any, tuple[Callable[..., Any], Callable[..., Any]]] = {
         lambda v: 0.0 if v != 0 else math.nan,
         lambda v: np.where(v != 0, 0.0, np.nan),
     ),
-    sp.Max: (max, lambda *a: _reduce(np.maximum, a)),
-    sp.Min: (min, lambda *a: _reduce(np.minimum, a)),
+    sp.Max: (max, lambda *a: _in_turn(np.maximum, a)),
+    sp.Min: (min, lambda *a: _in_turn(np.minimum, a)),
     sp.sec: (lambda v: 1 / math.cos(v), lambda v: 1 / np.cos(v)),
     sp.csc: (lambda v: 1 / math.sin(v), lambda v: 1 / np.sin(v)),
     sp.cot: (lambda v: 1 / math.tan(v), lambda v: 1 / np.tan(v)),
@@ -529,14 +529,7 @@ class NoFloatForm(Exception):
     """A SymPy node with no float form here (rare in derivatives of the language)."""
 
 
-def _reduce(function: Any, args: Any) -> Any:
-    result = args[0]
-    for arg in args[1:]:
-        result = function(result, arg)
-    return result
-
-
-def _in_turn(function: Any, args: list[Any]) -> Any:
+def _in_turn(function: Any, args: Any) -> Any:
     """function(function(a0, a1), a2)...: left to right, each step after the first into
     the array the first made, where it fits (the same bits, without an array a step)."""
     result = function(args[0], args[1])
