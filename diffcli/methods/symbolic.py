@@ -532,6 +532,8 @@ class NoFloatForm(Exception):
 def _in_turn(function: Any, args: Any) -> Any:
     """function(function(a0, a1), a2)...: left to right, each step after the first into
     the array the first made, where it fits (the same bits, without an array a step)."""
+    if len(args) == 1:
+        return args[0]
     result = function(args[0], args[1])
     for arg in args[2:]:
         fits = (
