@@ -69,12 +69,7 @@ class logsumexp(_Stable):
 
     @staticmethod
     def accurate(*values: Any) -> Any:
-        top = max(values)
-        if not mpmath.isfinite(top):
-            return top
-        others = list(values)
-        others.remove(top)
-        return top + mpmath.log1p(mpmath.fsum(mpmath.exp(v - top) for v in others))
+        return _shifted_logsumexp(mpmath, values)
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.exp(self.args[argindex - 1] - self)
@@ -165,13 +160,19 @@ class expm1(_Stable):
         return sp.exp(self.args[0])
 
 
-def _logsumexp(*values: float) -> float:
+def _shifted_logsumexp(m: Any, values: Any) -> Any:
+    """log sum exp of values with `m`'s arithmetic (math, mpmath): shifted by the largest,
+    the others' share added with log1p, so nothing cancels or overflows."""
     top = max(values)
-    if math.isinf(top):
+    if not m.isfinite(top):
         return top
     others = list(values)
     others.remove(top)
-    return top + math.log1p(math.fsum(math.exp(v - top) for v in others))
+    return top + m.log1p(m.fsum(m.exp(v - top) for v in others))
+
+
+def _logsumexp(*values: float) -> float:
+    return _shifted_logsumexp(math, values)
 
 
 def _softplus(v: float) -> float:
