@@ -73,6 +73,7 @@ def measured(expression: str, at: str | None, points: int, device: str) -> tuple
     """Each method's best time of 3 runs, the best whole run, and where that run's time
     went besides the methods (f, the reference)."""
     from diffcli.core.options import Options
+    from diffcli.core.resources import release_freed_memory
     from diffcli.features.grid import run_grid
 
     options = Options(device=device)
@@ -80,6 +81,8 @@ def measured(expression: str, at: str | None, points: int, device: str) -> tuple
     best: dict[str, float] = {}
     whole, parts = float("inf"), {}
     for _ in range(3):
+        # as a warm session does after each line: no run finds the last one's memory
+        release_freed_memory()
         start = time.perf_counter()
         result = run_grid(expression, f"x=-3:3:{points}", at, options)
         seconds = time.perf_counter() - start
@@ -115,6 +118,7 @@ def flat(device: str) -> None:
 
 def child(points: int, device: str) -> None:
     from diffcli.core.options import Options
+    from diffcli.core.resources import release_freed_memory
     from diffcli.features.grid import run_grid
 
     expression = FUNCTIONS["transcendental"][0]
@@ -122,9 +126,13 @@ def child(points: int, device: str) -> None:
     run_grid(expression, "x=-3:3:1000", None, options)  # start-up: imports, first uses
     fixed = min(
         timeit.repeat(
-            lambda: run_grid(expression, "x=-3:3:1000", None, options), number=1, repeat=5
+            lambda: run_grid(expression, "x=-3:3:1000", None, options),
+            setup=release_freed_memory,
+            number=1,
+            repeat=5,
         )
     )
+    release_freed_memory()
     start = time.perf_counter()
     result = run_grid(expression, f"x=-3:3:{points}", None, options)
     seconds = time.perf_counter() - start

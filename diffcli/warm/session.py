@@ -62,6 +62,7 @@ class Session:
     def _run(self, line: str) -> int:
         from diffcli.cli import main
         from diffcli.core.errors import ExitStatus
+        from diffcli.core.resources import release_freed_memory
 
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -84,6 +85,8 @@ class Session:
         except click.ClickException as wrong:
             error(f"diffcli: error: {wrong.format_message()}")
             return int(wrong.exit_code)
+        finally:  # the line is answered: what its work freed goes back while the user reads
+            release_freed_memory()
         return 0
 
     def _set_point(self, point: str) -> int:
