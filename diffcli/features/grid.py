@@ -158,6 +158,9 @@ class GridResult:
     reference_seconds: float = 0.0
     largest: float = 0.0  # max |f'| over the points done: what tolerances scale with
     long_double_points: int = 0  # where the reference is long double's, not float64's
+    # --timeout came first: a run cut short never agrees, even where time ran out after
+    # the last chunk's figures (while its --values rows were being written)
+    timed_out: bool = False
 
     @property
     def values(self) -> dict[str, np.ndarray] | None:
@@ -173,7 +176,7 @@ class GridResult:
 
     @property
     def agree(self) -> bool:
-        complete = self.covered == self.over.n
+        complete = self.covered == self.over.n and not self.timed_out
         return complete and all(m.error is None and m.within for m in self.methods.values())
 
     def save_values(self, path: str) -> None:
@@ -241,27 +244,36 @@ class ValuesFile:
             np.lib.format.write_array_header_2_0(self.file, header)
         else:
             self.file.write((",".join(names) + "\n").encode())
+        self.whole = self.file.tell()  # where the rows of whole chunks end
 
     def write(self, columns: dict[str, np.ndarray]) -> None:
-        count = len(columns[self.names[0]])
-        self.rows += count
+        """A chunk's rows. A --timeout may cut them short (a CSV chunk takes about a second
+        to write): what counts, and what closing keeps, are whole chunks' rows."""
+        from diffcli.core.deadline import shielded
+
         if self.npy:
-            table = np.empty(count, dtype=self.dtype)
+            table = np.empty(len(columns[self.names[0]]), dtype=self.dtype)
             for name in self.names:
                 table[name] = columns[name]
-            self.file.write(table.tobytes())
+            self.file.write(table.data)
         else:
             stacked = np.column_stack([columns[name] for name in self.names])
             np.savetxt(self.file, stacked, delimiter=",", fmt="%.17g")
+        with shielded():  # the count and where the whole chunks end, together
+            self.rows += len(columns[self.names[0]])
+            self.whole = self.file.tell()
 
     def __enter__(self) -> ValuesFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.npy and self.rows < self.n:  # stopped early: the header says how many
-            self.file.seek(0)
-            header = {"descr": self.dtype.descr, "fortran_order": False, "shape": (self.rows,)}
-            np.lib.format.write_array_header_2_0(self.file, header)
+        if self.rows < self.n:  # stopped early: whole chunks only, as many as the header says
+            self.file.truncate(self.whole)
+            if self.npy:
+                self.file.seek(0)
+                shape = (self.rows,)
+                header = {"descr": self.dtype.descr, "fortran_order": False, "shape": shape}
+                np.lib.format.write_array_header_2_0(self.file, header)
         self.file.close()
 
 
@@ -309,10 +321,17 @@ def run_grid_problem(
         with deadline(options.timeout), freed_memory_kept():
             _fill(result, options, keep, sink)
     except TimedOut:
+        result.timed_out = True
         result.notes.append(
             f"timed out after {options.timeout:g} s (--timeout) with {result.covered:,} of "
             f"{over.n:,} points done: the figures cover those"
         )
+        if sink is not None and sink.rows < result.covered:
+            held = f"the first {sink.rows:,}" if sink.rows else "none"
+            result.notes.append(
+                f"--values holds {held} of them: time ran out while a chunk of rows was being "
+                "written"
+            )
         for summary in result.methods.values():
             if summary.points == 0 and summary.error is None:
                 summary.error = f"timed out after {options.timeout:g} s (--timeout)"

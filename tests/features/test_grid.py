@@ -272,3 +272,48 @@ def test_the_plotted_points_are_every_strided_point_across_chunks(monkeypatch):
     assert result.plotted["x"].filled == result.plotted["x"].buffer.size
     sampled = result.methods["symbolic"].abs_errors
     assert sampled is not None and sampled.filled == len(range(0, n, n // grid.SAMPLED))
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv"])
+def test_a_timeout_while_rows_are_written_leaves_whole_chunks_and_says_so(
+    monkeypatch, tmp_path, suffix
+):
+    """--timeout may land while a chunk's rows are being written (a CSV chunk takes about
+    a second): the file then holds the chunks before it, whole (a .npy whose header
+    claimed the chunk could not be loaded), the note says how many rows it holds, and the
+    run does not agree even when that was the last chunk."""
+    import diffcli.features.grid as grid
+    from diffcli.core.deadline import TimedOut
+
+    class CutShort:
+        """The file, with time running out halfway through the third chunk's rows."""
+
+        def __init__(self, sink: grid.ValuesFile) -> None:
+            self.sink, self.file, self.writes = sink, sink.file, 0
+
+        def write(self, data: object) -> int:
+            if isinstance(data, str) or self.sink.rows < 2 * grid.CHUNK:
+                return self.file.write(data)  # (a str: how savetxt tells a binary file)
+            raw = np.frombuffer(data, dtype=np.uint8)
+            self.writes += 1
+            if self.writes > 10 or raw.size > 10_000:  # ten CSV rows, or half the .npy rows
+                self.file.write(raw[: raw.size // 2].tobytes())
+                raise TimedOut
+            return self.file.write(data)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.file, name)
+
+    monkeypatch.setattr(grid, "CHUNK", 1000)
+    path = tmp_path / f"v{suffix}"
+    options = Options(timeout=60)
+    over = parse_over("x=0:1:2500")
+    problem = grid.grid_problem("sin(x)", over, None, options)
+    with grid.ValuesFile(str(path), grid.value_columns(options), over.n) as sink:
+        sink.file = CutShort(sink)
+        result = grid.run_grid_problem(problem, over, options, sink=sink)
+    assert result.covered == over.n and not result.agree and result.exit_code == 1
+    assert f"--values holds the first {2 * grid.CHUNK:,} of them" in " ".join(result.notes)
+    rows = np.load(path) if suffix == ".npy" else np.loadtxt(path, delimiter=",", skiprows=1)
+    x = rows["x"] if suffix == ".npy" else rows[:, 0]
+    assert x.tolist() == np.linspace(0, 1, over.n)[: 2 * grid.CHUNK].tolist()
