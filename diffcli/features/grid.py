@@ -114,6 +114,7 @@ class MethodSummary:
     worst: tuple[float, float] = (0.0, math.nan)  # (abs error, at x)
     error: str | None = None
     outside: int = 0  # points where the exact derivative is not finite (outside the domain)
+    at_kinks: int = 0  # points where f is not differentiable (left out, as outside ones)
     details: dict[str, Any] = field(default_factory=dict)
     rtol: float = 0.0
     within: bool | None = None
@@ -134,6 +135,7 @@ class MethodSummary:
             "within_tolerance": self.within,
             "rtol": self.rtol,
             "points_outside_domain": self.outside,
+            "points_at_kinks": self.at_kinks,
             **self.details,
         }
 
@@ -158,6 +160,8 @@ class GridResult:
     reference_seconds: float = 0.0
     largest: float = 0.0  # max |f'| over the points done: what tolerances scale with
     long_double_points: int = 0  # where the reference is long double's, not float64's
+    # where f is not differentiable: how many points, by the kink (as the note says it)
+    kinks: dict[str, int] = field(default_factory=dict)
     # --timeout came first: a run cut short never agrees, even where time ran out after
     # the last chunk's figures (while its --values rows were being written)
     timed_out: bool = False
@@ -188,7 +192,11 @@ class GridResult:
 
     @property
     def exit_code(self) -> int:
-        return int(ExitStatus.AGREE if self.agree else ExitStatus.FAILED)
+        """0: the methods agree at every point; 3: they do where f is differentiable, and
+        some points are at a kink; 1: a disagreement, a failure, time out."""
+        if not self.agree:
+            return int(ExitStatus.FAILED)
+        return int(ExitStatus.NOT_DIFFERENTIABLE if self.kinks else ExitStatus.AGREE)
 
     def to_json(self) -> dict[str, Any]:
         from diffcli.render.numbers import jsonable
@@ -343,6 +351,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     """The work of run_grid, a chunk at a time, into result (so that a timeout keeps what
     is done)."""
     from diffcli.methods import numeric, symbolic
+    from diffcli.methods.numeric import crossings
 
     problem, over, summaries = result.problem, result.over, result.methods
     try:
@@ -367,6 +376,8 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     calls: dict[tuple[int, int], dict] = {}  # the symbolic method's function calls, a part
     runners = _runners(problem, over, options, plan, x_symbol, fixed, calls)
     reference_at = Reference(plan, x_symbol, fixed, calls)
+    kinks = crossings.kinks_of(problem, over.name)
+    on_kinks = _OnKinks(result, kinks, reference_at) if kinks else None
     try:
         reference_at(np.array([over.lo, over.hi]), np.ones(2, dtype=bool))
     except symbolic.NoFloatForm as node:
@@ -414,7 +425,8 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         if not _all_finite(f):
             reference[~np.isfinite(f)] = np.nan
         chunk["reference"] = reference
-        against = _Against(xs, reference, sampled)
+        at_kinks = on_kinks(xs, reference) if on_kinks else None
+        against = _Against(xs, reference, sampled, at_kinks)
         result.largest = max(result.largest, against.largest)
         _accumulate_all(done, against, chunk)
         result.covered += xs.size  # the figures cover this chunk now, should time run out
@@ -461,6 +473,52 @@ def _reference(
     return made
 
 
+class _OnKinks:
+    """Where a chunk's points sit on a kink of f and f is not differentiable there, counted
+    by kink for the notes. As at a single point (core/verdict.find_kinks), a point on a
+    kink is differentiable when f is continuous there and its exact derivative the same
+    just off it on either side (relu(x)*x at 0): that one is compared as any other. Not
+    counted either: where the exact derivative is not finite (sqrt's at 0), counted out
+    as outside the domain."""
+
+    NEAR = 2.0**-30  # how far off the point the sides are looked at, relative to its size
+    SAME = 1e-5  # one-sided values this close (relative) are one
+
+    def __init__(self, result: GridResult, kinks: list, reference_at: Reference) -> None:
+        from diffcli.methods import numeric
+
+        self.result, self.kinks, self.reference_at = result, kinks, reference_at
+        self.f_along = functools.partial(numeric.f_along, result.problem, result.over.name)
+
+    def __call__(self, xs: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        from diffcli.methods.numeric import crossings
+
+        problem, name = self.result.problem, self.result.over.name
+        masks = crossings.on_kink(problem, name, self.kinks, xs)
+        on = np.flatnonzero(np.logical_or.reduce(masks) & np.isfinite(reference))
+        kinked = np.zeros(xs.size, dtype=bool)
+        if on.size:
+            kinked[on[~self._differentiable(xs[on])]] = True
+        for kink, mask in zip(self.kinks, masks):
+            count = int(np.count_nonzero(mask & kinked))
+            if count:
+                where = f"{kink.text} is at its kink ({kink.condition})"
+                self.result.kinks[where] = self.result.kinks.get(where, 0) + count
+        return kinked
+
+    def _differentiable(self, xs: np.ndarray) -> np.ndarray:
+        """Whether f is continuous at each point and its derivative one on both sides."""
+        off = self.NEAR * np.maximum(1.0, np.abs(xs))
+        sides = np.concatenate([xs - off, xs + off])
+        with np.errstate(all="ignore"):
+            f_left, f_right = np.split(np.asarray(self.f_along(sides), dtype=np.float64), 2)
+            d_left, d_right = np.split(self.reference_at(sides, np.ones(sides.size, bool))[0], 2)
+            size = np.maximum(1.0, np.maximum(np.abs(d_left), np.abs(d_right)))
+            rounding = 4 * np.finfo(np.float64).eps * np.maximum(np.abs(f_left), np.abs(f_right))
+            continuous = np.abs(f_right - f_left) <= 4 * off * size + rounding
+            return continuous & (np.abs(d_right - d_left) <= self.SAME * size)
+
+
 def _verdicts(result: GridResult, options: Options) -> None:
     """Each method's tolerance and whether it held over the points done; notes."""
     from diffcli.core.verdict import default_tolerance
@@ -483,6 +541,13 @@ def _verdicts(result: GridResult, options: Options) -> None:
         "at the rest; at 5 points its largest "
         f"relative error against mpmath at 40 digits is {result.reference_check:.1e}",
     )
+    for where, count in result.kinks.items():
+        result.notes.append(
+            f"not differentiable at {count:,} {'point' if count == 1 else 'points'}: {where}; "
+            "the methods' conventions differ there (SymPy: sign(0) = 0, Heaviside(0) = 1/2; "
+            "the central difference averages the two sides; torch picks one subgradient, e.g. "
+            f"relu'(0) = 0), so {'it is' if count == 1 else 'they are'} left out of the errors"
+        )
     outside = max((m.outside for m in result.methods.values()), default=0)
     if outside:
         result.notes.append(
@@ -664,13 +729,25 @@ def _autograd(problem: Problem, name: str, options: Options) -> Any:
 
 class _Against:
     """A chunk's reference, prepared once for every method's errors: the points where it
-    is finite (the rest are counted out), |exact| for relative errors, the sampled points."""
+    is finite and f differentiable (the rest are counted out), |exact| for relative
+    errors, the sampled points."""
 
-    def __init__(self, xs: np.ndarray, reference: np.ndarray, sampled: np.ndarray) -> None:
+    def __init__(
+        self,
+        xs: np.ndarray,
+        reference: np.ndarray,
+        sampled: np.ndarray,
+        at_kinks: np.ndarray | None = None,
+    ) -> None:
         inside = None if _all_finite(reference) else np.isfinite(reference)
         self.outside = 0 if inside is None else int(inside.size - np.count_nonzero(inside))
-        self.inside = inside if self.outside else None
-        if self.outside:
+        self.at_kinks = 0
+        if at_kinks is not None and at_kinks.any():
+            on_kink = at_kinks if inside is None else at_kinks & inside
+            self.at_kinks = int(np.count_nonzero(on_kink))
+            inside = ~on_kink if inside is None else inside & ~on_kink
+        self.inside = inside if self.outside or self.at_kinks else None
+        if self.inside is not None:
             xs, reference, sampled = xs[inside], reference[inside], sampled[inside]
         self.xs, self.exact, self.sampled = xs, reference, np.flatnonzero(sampled)
         self.size = np.abs(reference)
@@ -696,6 +773,7 @@ def _accumulate(summary: MethodSummary, against: _Against, values: np.ndarray) -
     """One method's errors in a chunk: running maxima, and the sampled points' errors for
     the medians."""
     summary.outside += against.outside
+    summary.at_kinks += against.at_kinks
     if against.inside is not None:
         values = values[against.inside]
     if not against.exact.size:

@@ -69,12 +69,13 @@ def grid_table(result: GridResult) -> Group:
             style="dim",
         )
     )
-    mark = "✓ agree" if result.agree else "✗ disagree"
-    parts.append(
-        Text(
-            f"{mark}  (exit {result.exit_code})", style="bold green" if result.agree else "bold red"
-        )
-    )
+    if not result.agree:
+        mark, style = "✗ disagree", "bold red"
+    elif result.kinks:
+        mark, style = "⚠ agree where f is differentiable; not at its kinks (notes)", "bold yellow"
+    else:
+        mark, style = "✓ agree", "bold green"
+    parts.append(Text(f"{mark}  (exit {result.exit_code})", style=style))
     parts.extend(Text(f"  note: {note}", style="dim") for note in result.notes)
     return Group(*hanging(parts))
 

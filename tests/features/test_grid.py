@@ -317,3 +317,36 @@ def test_a_timeout_while_rows_are_written_leaves_whole_chunks_and_says_so(
     rows = np.load(path) if suffix == ".npy" else np.loadtxt(path, delimiter=",", skiprows=1)
     x = rows["x"] if suffix == ".npy" else rows[:, 0]
     assert x.tolist() == np.linspace(0, 1, over.n)[: 2 * grid.CHUNK].tolist()
+
+
+def test_points_on_a_kink_are_left_out_and_the_grid_says_not_differentiable():
+    """relu over [-1, 1] has x = 0 among its points, where torch's relu'(0) = 0 and SymPy's
+    Heaviside(0) = 1/2: that point is left out of every method's errors (not a
+    disagreement), counted, and named; the exit is 3, as for grad --at 0."""
+    result = run_grid("relu(x)", "x=-1:1:11", None, Options(), keep=True)
+    assert result.agree and result.exit_code == 3
+    assert result.kinks == {"relu(x) is at its kink (its argument is 0)": 1}
+    record = result.to_json()
+    assert all(
+        m["points_at_kinks"] == 1 and m["max_abs_error"] == 0 for m in record["methods"].values()
+    )
+    assert any("not differentiable at 1 point: relu(x)" in note for note in record["notes"])
+    at_zero = np.concatenate(result.kept["x"]) == 0
+    assert np.concatenate(result.kept["autograd"])[at_zero].tolist() == [0.0]  # still shown
+    assert run_grid("relu(x)", "x=-1:1:10", None, Options()).exit_code == 0  # 0 is not a point
+    for differentiable in ("relu(x)*x", "abs(x)**2", "max(x, x)"):  # on a kink, yet smooth
+        smooth = run_grid(differentiable, "x=-1:1:11", None, Options())
+        assert smooth.exit_code == 0 and not smooth.kinks, differentiable
+    # a jump, with equal slopes either side: f is not continuous there
+    assert run_grid("atan2(x, 0)", "x=-1:1:11", None, Options()).kinks == {
+        "atan2(x, 0) is at its kink (both arguments are 0)": 1
+    }
+
+
+def test_a_dense_grid_across_a_kink_agrees():
+    """1e-6 apart, points next to relu's kink lie within finite differences' first step
+    (6e-6) of it: taken once, those stencils differenced across it (0.42 at x = 1e-6, and
+    the grid disagreed); they are settled, and every method agrees."""
+    result = run_grid("relu(x) + abs(x - 3e-4)", "x=-1e-3:1e-3:2000", None, Options())
+    assert result.agree and result.exit_code == 0 and not result.kinks
+    assert result.methods["numeric"].max_abs < 1e-8

@@ -14,6 +14,7 @@ from diffcli.core.problem import Problem
 from diffcli.core.resources import DEFAULT_MEMORY_MIB
 from diffcli.lang.expr import Call, Var, walk
 from diffcli.methods import HESSIAN, Outcome
+from diffcli.methods.numeric import crossings
 from diffcli.methods.numeric.kit import DTYPES, EPSILON
 from diffcli.methods.numeric.richardson import richardson
 from diffcli.methods.numeric.sampler import AlongSampler, Sampler
@@ -70,9 +71,11 @@ def along(
     stencils, steps and extrapolation as a derivative at one point.
 
     A grid wants values at many points about as fast as f itself, so by default a stencil is
-    taken once, at its first step; `settle` takes it as at a point (the step balanced per
-    point, at twice the evaluations or more). Richardson and the complex step are the same
-    either way."""
+    taken once, at its first step, except where it reaches a kink of f (abs, relu, max, ...):
+    differenced across it, it would give neither side's derivative, and those points are
+    settled. `settle` takes every stencil as at a point (the step balanced per point, at
+    twice the evaluations or more). Richardson and the complex step are the same either
+    way."""
     per_point = settle or scheme_name in ("richardson", "complex-step")
     sampler = AlongSampler(problem, name, xs, DTYPES[dtype_name], memory_mib, noise=per_point)
     if per_point:
@@ -85,7 +88,24 @@ def along(
         with np.errstate(all="ignore"):
             table = _weighted_sum(sampler, offsets, weights, h)
             table /= h if k == 1 else h**k
+        table = np.asarray(table, dtype=np.float64)
+        if step is None:  # a step the user chose is theirs, kink or not
+            across = _across_kinks(problem, name, xs, np.max(np.abs(offsets)) * h)
+            if across.size:
+                points = np.ravel(xs)[across]
+                table[across] = along(
+                    problem, name, points, scheme_name, dtype_name, None, memory_mib, settle=True
+                )
     return np.asarray(table, dtype=np.float64).reshape(np.shape(xs))
+
+
+def _across_kinks(problem: Problem, name: str, xs: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """The points (indices) whose stencil, reach either side, meets a kink of f."""
+    kinks = crossings.kinks_of(problem, name)
+    if not kinks:
+        return np.arange(0)
+    x = np.asarray(xs, dtype=np.float64).ravel()
+    return np.flatnonzero(crossings.crossed(problem, name, kinks, (x - reach, x + reach), x))
 
 
 def _weighted_sum(

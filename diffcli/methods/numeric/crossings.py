@@ -1,0 +1,151 @@
+"""Where f's kinks (abs at 0, max at a tie, ...) lie among a grid's points, in float64.
+
+A grid runs each method on arrays of points, where kinks.py's exact check, one point at
+a time in SymPy, would cost more than the methods. Here f is evaluated with NumPy and
+each kink operation's arguments are read off:
+
+- at a point where an argument sits exactly on its kink, f is not differentiable and the
+  methods' conventions differ (torch's relu'(0) = 0, SymPy's Heaviside(0) = 1/2): the
+  grid leaves such points out of every method's errors, and says so;
+- a finite-difference stencil whose ends (or either end and its centre) lie on opposite
+  sides of a kink differences across it, and its value is neither side's derivative:
+  along() settles the step at such points, as at a single point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from diffcli.core.problem import Problem
+from diffcli.lang.evaluate import evaluate
+from diffcli.lang.expr import Call, Expr, Var, is_stop
+from diffcli.lang.ops import KINKS
+from diffcli.methods.numeric.kit import NumpyBackend, leaves
+
+
+@dataclass(frozen=True)
+class Kink:
+    """An operation of f that has a kink and that the variable reaches (not through a
+    stop_gradient): its node, and how to name it in a note."""
+
+    node: Call
+    kind: str  # which kink (lang/ops.py's KINKS): zero, equal, ...
+    text: str  # as the user wrote it, e.g. relu(x - 0.1)
+    condition: str  # e.g. its argument is 0
+
+
+def kinks_of(problem: Problem, name: str) -> list[Kink]:
+    """f's kink operations that the variable `name` reaches, not through a stop_gradient
+    (one inside a stop has no derivative to spoil)."""
+    if problem.expr is None:  # a --python function cannot be read
+        return []
+    found, stack = [], [problem.expr]
+    while stack:
+        node = stack.pop()
+        if is_stop(node) or not depends_on(node, {name}):
+            continue
+        if isinstance(node, Call) and node.op is not None and node.op.kink is not None:
+            text = problem.text[node.span[0] : node.span[1]]
+            found.append(Kink(node, node.op.kink, text, KINKS[node.op.kink]))
+        stack.extend(node.children)
+    return found[::-1]
+
+
+def depends_on(node: Expr, names: set[str]) -> bool:
+    """Whether a derivative flows from the named variables into node (not through a stop)."""
+    stack = [node]
+    while stack:
+        sub = stack.pop()
+        if is_stop(sub):
+            continue
+        if isinstance(sub, Var) and sub.name in names:
+            return True
+        stack.extend(sub.children)
+    return False
+
+
+def on_kink(problem: Problem, name: str, kinks: list[Kink], xs: np.ndarray) -> list[np.ndarray]:
+    """For each kink, where it sits exactly on it at the points xs."""
+    arguments = _arguments(problem, name, kinks, xs)
+    return [_RULES[kink.kind].on(args, xs.size) for kink, args in zip(kinks, arguments)]
+
+
+def crossed(
+    problem: Problem,
+    name: str,
+    kinks: list[Kink],
+    ends: tuple[np.ndarray, np.ndarray],
+    xs: np.ndarray,
+) -> np.ndarray:
+    """Points whose stencil, from ends[0] to ends[1] about xs, reaches a kink: one is on
+    it, or on the other side of it, at an end or at the centre."""
+    low, centre, high = (_arguments(problem, name, kinks, at) for at in (ends[0], xs, ends[1]))
+    reached = np.zeros(xs.size, dtype=bool)
+    for kink, a, b, c in zip(kinks, low, centre, high):
+        rule = _RULES[kink.kind]
+        reached |= rule.crossed(a, b, xs.size) | rule.crossed(b, c, xs.size)
+    return reached
+
+
+def _arguments(
+    problem: Problem, name: str, kinks: list[Kink], xs: np.ndarray
+) -> list[list[np.ndarray]]:
+    """Each kink's arguments at the points xs (axis 0: the points, or one for all): their
+    subtrees alone, a fraction of f (relu(x)'s is x itself)."""
+    values = leaves(problem, np.float64)
+    values[name] = xs
+    backend = NumpyBackend(np.float64)
+    with np.errstate(all="ignore"):
+        return [
+            [np.asarray(evaluate(argument, values, backend)) for argument in kink.node.children]
+            for kink in kinks
+        ]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """How a kind of kink is found among the points: which quantities (entry by entry)
+    are at the kink where 0, and whether any entry or every entry decides."""
+
+    quantities: Callable[[list[np.ndarray]], list[np.ndarray]]
+    every: bool  # all_zero, both_zero: the kink needs every quantity at 0
+
+    def on(self, args: list[np.ndarray], n: int) -> np.ndarray:
+        return self._decide([q == 0 for q in self.quantities(args)], n)
+
+    def crossed(self, before: list[np.ndarray], after: list[np.ndarray], n: int) -> np.ndarray:
+        """Where the quantities are 0 at either end, or of opposite signs: a kink between."""
+        with np.errstate(invalid="ignore"):
+            tests = [
+                np.sign(a) * np.sign(b) <= 0
+                for a, b in zip(self.quantities(before), self.quantities(after))
+            ]
+        return self._decide(tests, n)
+
+    def _decide(self, tests: list[np.ndarray], n: int) -> np.ndarray:
+        combine = np.logical_and if self.every else np.logical_or
+        decided = None
+        for test in tests:
+            per_point = _per_point(test, n, np.all if self.every else np.any)
+            decided = per_point if decided is None else combine(decided, per_point)
+        assert decided is not None
+        return decided
+
+
+def _per_point(test: np.ndarray, n: int, reduce: Callable[..., np.ndarray]) -> np.ndarray:
+    """A test per point: a vector argument's entries (past axis 0) reduced, and a test
+    the same at every point (a batch of one) spread over the n points."""
+    per_point = reduce(test.reshape(test.shape[0], -1), axis=1) if test.ndim > 1 else test
+    return np.broadcast_to(per_point, (n,))
+
+
+_RULES = {
+    "zero": _Rule(lambda args: [args[0]], every=False),
+    "any_zero": _Rule(lambda args: [args[0]], every=False),
+    "all_zero": _Rule(lambda args: [args[0]], every=True),
+    "equal": _Rule(lambda args: [np.subtract(args[0], args[1])], every=False),
+    "both_zero": _Rule(lambda args: [args[0], args[1]], every=True),
+}
