@@ -543,10 +543,11 @@ def _verdicts(result: GridResult, options: Options) -> None:
     )
     for where, count in result.kinks.items():
         result.notes.append(
-            f"not differentiable at {count:,} {'point' if count == 1 else 'points'}: {where}; "
-            "the methods' conventions differ there (SymPy: sign(0) = 0, Heaviside(0) = 1/2; "
-            "the central difference averages the two sides; torch picks one subgradient, e.g. "
-            f"relu'(0) = 0), so {'it is' if count == 1 else 'they are'} left out of the errors"
+            f"not differentiable at {count:,} {'point' if count == 1 else 'points'}: {where}, "
+            "and the one-sided derivatives differ (or f jumps), so what each method gives "
+            "there is its convention (SymPy: sign(0) = 0, Heaviside(0) = 1/2; the central "
+            "difference averages the two sides; torch picks one subgradient, e.g. relu'(0) = "
+            f"0): {'it is' if count == 1 else 'they are'} left out of the errors"
         )
     outside = max((m.outside for m in result.methods.values()), default=0)
     if outside:
