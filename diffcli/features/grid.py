@@ -376,8 +376,6 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     calls: dict[tuple[int, int], dict] = {}  # the symbolic method's function calls, a part
     runners = _runners(problem, over, options, plan, x_symbol, fixed, calls)
     reference_at = Reference(plan, x_symbol, fixed, calls)
-    kinks = crossings.kinks_of(problem, over.name)
-    on_kinks = _OnKinks(result, kinks, reference_at) if kinks else None
     try:
         reference_at(np.array([over.lo, over.hi]), np.ones(2, dtype=bool))
     except symbolic.NoFloatForm as node:
@@ -399,6 +397,8 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
             summaries[name].error = f"{type(failure).__name__}: {failure}".splitlines()[0]
     f_along = functools.partial(numeric.f_along, problem, over.name)
     f_along(np.array([over.lo, over.hi]))
+    kinks = crossings.kinks_of(problem, over.name)
+    on_kinks = _OnKinks(result, kinks, reference_at, f_along) if kinks else None
     calls.clear()  # the first uses' calls are no chunk's
     result.reference_check = _check_reference(reference_at, derivative, x_symbol, fixed, over)
     for first, xs in over.chunks():
@@ -484,11 +484,11 @@ class _OnKinks:
     NEAR = 2.0**-30  # how far off the point the sides are looked at, relative to its size
     SAME = 1e-5  # one-sided values this close (relative) are one
 
-    def __init__(self, result: GridResult, kinks: list, reference_at: Reference) -> None:
-        from diffcli.methods import numeric
-
-        self.result, self.kinks, self.reference_at = result, kinks, reference_at
-        self.f_along = functools.partial(numeric.f_along, result.problem, result.over.name)
+    def __init__(
+        self, result: GridResult, kinks: list, reference_at: Reference, f_along: Any
+    ) -> None:
+        self.result, self.kinks = result, kinks
+        self.reference_at, self.f_along = reference_at, f_along
 
     def __call__(self, xs: np.ndarray, reference: np.ndarray) -> np.ndarray:
         from diffcli.methods.numeric import crossings

@@ -12,8 +12,7 @@ import sympy as sp
 
 from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
-from diffcli.lang.expr import Call, walk
-from diffcli.methods.numeric.crossings import depends_on
+from diffcli.lang.expr import Call, Expr, Var, is_stop, walk
 from diffcli.methods.symbolic import SympyBackend
 
 
@@ -41,7 +40,7 @@ def kink_sites(problem: Problem) -> list[KinkSite]:
     sites = []
     for node in candidates:
         assert isinstance(node, Call) and node.op is not None and node.op.kink is not None
-        if not depends_on(node, set(problem.wrt)):
+        if not _depends_on(node, set(problem.wrt)):
             continue
         args = [exact[id(arg)] for arg in node.args]
         if _at_kink(node.op.kink, args):
@@ -56,6 +55,19 @@ def _exact_array(flat: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
     arr = np.empty(len(values), dtype=object)
     arr[:] = values
     return arr.reshape(shape)
+
+
+def _depends_on(node: Expr, names: set[str]) -> bool:
+    """Whether a derivative flows from the named variables into node (not through a stop)."""
+    stack = [node]
+    while stack:
+        sub = stack.pop()
+        if is_stop(sub):
+            continue
+        if isinstance(sub, Var) and sub.name in names:
+            return True
+        stack.extend(sub.children)
+    return False
 
 
 def _is_zero(value: Any) -> bool:

@@ -21,7 +21,7 @@ import numpy as np
 
 from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
-from diffcli.lang.expr import Call, Expr, Var, is_stop
+from diffcli.lang.expr import Call, Var, is_stop, walk
 from diffcli.lang.ops import KINKS
 from diffcli.methods.numeric.kit import NumpyBackend, leaves
 
@@ -39,32 +39,25 @@ class Kink:
 
 def kinks_of(problem: Problem, name: str) -> list[Kink]:
     """f's kink operations that the variable `name` reaches, not through a stop_gradient
-    (one inside a stop has no derivative to spoil)."""
+    (one inside a stop has no derivative to spoil); one walk up the tree, one down."""
     if problem.expr is None:  # a --python function cannot be read
         return []
+    reaches: dict[int, bool] = {}
+    for node in walk(problem.expr):  # each node after its children
+        reaches[id(node)] = not is_stop(node) and (
+            (isinstance(node, Var) and node.name == name)
+            or any(reaches[id(child)] for child in node.children)
+        )
     found, stack = [], [problem.expr]
     while stack:
         node = stack.pop()
-        if is_stop(node) or not depends_on(node, {name}):
+        if not reaches[id(node)]:
             continue
         if isinstance(node, Call) and node.op is not None and node.op.kink is not None:
             text = problem.text[node.span[0] : node.span[1]]
             found.append(Kink(node, node.op.kink, text, KINKS[node.op.kink]))
         stack.extend(node.children)
     return found[::-1]
-
-
-def depends_on(node: Expr, names: set[str]) -> bool:
-    """Whether a derivative flows from the named variables into node (not through a stop)."""
-    stack = [node]
-    while stack:
-        sub = stack.pop()
-        if is_stop(sub):
-            continue
-        if isinstance(sub, Var) and sub.name in names:
-            return True
-        stack.extend(sub.children)
-    return False
 
 
 def on_kink(problem: Problem, name: str, kinks: list[Kink], xs: np.ndarray) -> list[np.ndarray]:

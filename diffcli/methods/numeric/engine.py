@@ -88,7 +88,6 @@ def along(
         with np.errstate(all="ignore"):
             table = _weighted_sum(sampler, offsets, weights, h)
             table /= h if k == 1 else h**k
-        table = np.asarray(table, dtype=np.float64)
         if step is None:  # a step the user chose is theirs, kink or not
             across = _across_kinks(problem, name, xs, np.max(np.abs(offsets)) * h)
             if across.size:
