@@ -115,6 +115,12 @@ class MethodSummary:
     error: str | None = None
     outside: int = 0  # points where the exact derivative is not finite (outside the domain)
     at_kinks: int = 0  # points where f is not differentiable (left out, as outside ones)
+    # numeric, its stencil taken once: the largest error past its step's truncation error
+    # (truncation.py), where the tolerance is held to that; at how many points it was, and
+    # the widest allowance there (of |f'|)
+    judged: float | None = None
+    held: int = 0
+    widest_held: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
     rtol: float = 0.0
     within: bool | None = None
@@ -136,6 +142,7 @@ class MethodSummary:
             "rtol": self.rtol,
             "points_outside_domain": self.outside,
             "points_at_kinks": self.at_kinks,
+            **({"points_held_to_step": self.held} if self.judged is not None else {}),
             **self.details,
         }
 
@@ -399,6 +406,9 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     f_along(np.array([over.lo, over.hi]))
     kinks = crossings.kinks_of(problem, over.name)
     on_kinks = _OnKinks(result, kinks, reference_at, f_along) if kinks else None
+    held_to = _held_to(problem, options, derivative, x_symbol, fixed)
+    if held_to is not None:
+        summaries["numeric"].judged = 0.0
     calls.clear()  # the first uses' calls are no chunk's
     result.reference_check = _check_reference(reference_at, derivative, x_symbol, fixed, over)
     for first, xs in over.chunks():
@@ -428,7 +438,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         at_kinks = on_kinks(xs, reference) if on_kinks else None
         against = _Against(xs, reference, sampled, at_kinks)
         result.largest = max(result.largest, against.largest)
-        _accumulate_all(done, against, chunk)
+        _accumulate_all(done, against, chunk, held_to)
         result.covered += xs.size  # the figures cover this chunk now, should time run out
         for name in columns:  # a method that failed has nothing to show
             if name not in chunk:
@@ -532,7 +542,17 @@ def _verdicts(result: GridResult, options: Options) -> None:
             )
             atol = options.atol if options.atol is not None else rtol
             summary.rtol = rtol
-            summary.within = summary.worst[0] <= atol + rtol * result.largest
+            judged = summary.worst[0] if summary.judged is None else summary.judged
+            summary.within = judged <= atol + rtol * result.largest
+            if summary.held:
+                result.notes.append(
+                    f"numeric's stencil is taken once along a grid, at its first step h = "
+                    f"eps^(1/3) max(1, |x|) (grad --at settles it): at {summary.held:,} "
+                    f"{'point' if summary.held == 1 else 'points'}, where f changes faster "
+                    "than that step assumes, its error passes rtol but is within the step's "
+                    f"truncation error, twice h² |f‴| / 6 from the exact f‴ (up to "
+                    f"{summary.widest_held:.1e} of f′), which it is held to there"
+                )
     result.notes.insert(
         0,
         f"reference: SymPy's derivative in long double at {result.long_double_points:,} of "
@@ -764,15 +784,56 @@ def _all_finite(values: np.ndarray) -> bool:
 
 
 def _accumulate_all(
-    summaries: list[MethodSummary], against: _Against, chunk: dict[str, np.ndarray]
+    summaries: list[MethodSummary],
+    against: _Against,
+    chunk: dict[str, np.ndarray],
+    held_to: tuple[Any, float] | None = None,
 ) -> None:
     """Each method's errors in the chunk, the methods shared between the threads."""
-    _at_once([functools.partial(_accumulate, s, against, chunk[s.name]) for s in summaries])
+    _at_once(
+        [
+            functools.partial(
+                _accumulate, s, against, chunk[s.name], held_to if s.name == "numeric" else None
+            )
+            for s in summaries
+        ]
+    )
 
 
-def _accumulate(summary: MethodSummary, against: _Against, values: np.ndarray) -> None:
+def _held_to(
+    problem: Problem, options: Options, derivative: Any, x_symbol: Any, fixed: dict[Any, float]
+) -> tuple[Any, float] | None:
+    """What numeric's errors past its tolerance are held to, and that tolerance: the
+    truncation error of the one step a grid takes (truncation.py). None where the user set
+    the step or a tolerance, or another stencil or order is taken."""
+    if (
+        "numeric" not in options.methods
+        or options.step is not None
+        or options.scheme != "central"
+        or problem.order != 1
+        or options.rtol is not None
+        or options.atol is not None
+    ):
+        return None
+    from diffcli.core.verdict import default_tolerance
+    from diffcli.features.truncation import Truncation
+
+    def evaluator(expr: Any) -> Any:
+        return _evaluator(_plan(expr), x_symbol, fixed, np.float64)
+
+    eps = float(np.finfo(options.dtype).eps)
+    truncation = Truncation(derivative, x_symbol, eps, evaluator)
+    return truncation, default_tolerance("numeric", options, 1)
+
+
+def _accumulate(
+    summary: MethodSummary,
+    against: _Against,
+    values: np.ndarray,
+    held_to: tuple[Any, float] | None = None,
+) -> None:
     """One method's errors in a chunk: running maxima, and the sampled points' errors for
-    the medians."""
+    the medians; numeric's past its tolerance held to its step's (held_to)."""
     summary.outside += against.outside
     summary.at_kinks += against.at_kinks
     if against.inside is not None:
@@ -787,6 +848,8 @@ def _accumulate(summary: MethodSummary, against: _Against, values: np.ndarray) -
             np.copyto(errors, np.inf, where=~np.isfinite(errors))
         largest = float(errors[worst])
         sampled = errors[against.sampled]
+        if held_to is not None and largest > held_to[1]:
+            _hold(summary, held_to, against, errors)
         np.divide(errors, against.size, out=errors)
         summary.max_rel = max(summary.max_rel, min(float(errors.max()), 1e30))
         # errors past float32's range are kept as inf
@@ -797,6 +860,27 @@ def _accumulate(summary: MethodSummary, against: _Against, values: np.ndarray) -
     summary.max_abs = max(summary.max_abs, largest)
     if largest >= summary.worst[0]:
         summary.worst = (largest, float(against.xs[worst]))
+
+
+def _hold(
+    summary: MethodSummary, held_to: tuple[Any, float], against: _Against, errors: np.ndarray
+) -> None:
+    """Where numeric's error passes its tolerance (rtol, absolute and relative), the error
+    left past its step's truncation error: the largest into summary.judged (every other
+    point is within the tolerance, which the verdict allows anyway)."""
+    truncation, rtol = held_to
+    past = np.flatnonzero(errors > rtol * (1.0 + against.size))
+    if not past.size:
+        return
+    exact = against.exact[past]
+    allowed = truncation.allowed(against.xs[past], exact)
+    left = errors[past] - allowed
+    summary.judged = max(summary.judged or 0.0, float(left.max()))
+    held = left <= rtol * (1.0 + np.abs(exact))
+    summary.held += int(np.count_nonzero(held))
+    if held.any():
+        widest = float(np.max(allowed[held] / np.maximum(np.abs(exact[held]), 1e-300)))
+        summary.widest_held = max(summary.widest_held, widest)
 
 
 def _check_reference(

@@ -9,6 +9,7 @@ import pytest
 
 import diffcli
 from diffcli.core.options import Options
+from diffcli.core.problem import build_problem
 from diffcli.features.grid import parse_over, run_grid
 
 EXPRESSION = "sin(x)*exp(x)/(1 + x**2)"
@@ -72,7 +73,6 @@ def test_cli_values_plot_json(cli, tmp_path):
 def test_a_grid_uses_the_point_engine(scheme):
     """along() is the engine grad uses: settled, each grid point's value is the one
     differentiate() gives at that point, to the bit; unsettled, a stencil at its first step."""
-    from diffcli.core.problem import build_problem
     from diffcli.methods import numeric
 
     xs = np.array([-2.5, -0.3, 0.0, 1.0, 2.75])
@@ -178,11 +178,14 @@ def test_near_overflow_the_tolerance_scales_with_the_largest_finite_derivative(r
     """exp(x) up to 800: f' passes float64's range at 709.78, where the long double
     reference is past float64's too; the tolerance scales with the largest finite |f'|
     (not inf, which would pass anything), so finite differences, off by 3e-6 there, are
-    out of theirs; and nothing is warned about."""
-    result = run_grid("exp(x)", "x=-800:800:100001", None, Options())
+    out of a tolerance of 1e-8; and nothing is warned about. (By default they are held to
+    that error: the truncation of their one step, 4e-3 at x = 700.)"""
+    result = run_grid("exp(x)", "x=-800:800:100001", None, Options(rtol=1e-8))
     assert 1e308 < result.largest < np.inf
     assert not result.methods["numeric"].within and result.methods["autograd"].within
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    held = run_grid("exp(x)", "x=-800:800:100001", None, Options()).methods["numeric"]
+    assert held.within and held.held > 0 and held.max_rel > 1e-6
 
 
 def test_real_and_imaginary_parts_sympy_writes_have_float_forms(monkeypatch):
@@ -242,7 +245,6 @@ def test_a_grids_stencil_holds_each_points_stop_gradient_when_split(monkeypatch)
     """Taken once along a grid, the stencil moves each point alone, with each
     stop_gradient held at its own point's value, also where f is evaluated in pieces
     (a memory budget smaller than the points)."""
-    from diffcli.core.problem import build_problem
     from diffcli.methods import numeric
     from diffcli.methods.numeric import sampler
 
@@ -350,3 +352,44 @@ def test_a_dense_grid_across_a_kink_agrees():
     result = run_grid("relu(x) + abs(x - 3e-4)", "x=-1e-3:1e-3:2000", None, Options())
     assert result.agree and result.exit_code == 0 and not result.kinks
     assert result.methods["numeric"].max_abs < 1e-8
+
+
+@pytest.mark.parametrize(
+    ("expression", "over"),
+    [
+        ("log(x)", "x=0.01:2:1001"),  # f''' = 2/x^3: 1.2e-5 off at 0.01
+        ("sin(10*x)", "x=0:6:1001"),  # changes on a scale of 0.1, the step assumes 6
+        ("tan(x)", "x=-1.5:1.5:1001"),
+    ],
+)
+def test_finite_differences_are_held_to_the_truncation_of_their_one_step(expression, over):
+    """Along a grid a stencil is taken once, at h = eps^(1/3) max(1, |x|), and is as good as
+    that step: where f changes faster, its error is h^2 |f'''| / 6, past rtol (these grids
+    disagreed). Held to that, they agree, the note says where and how much; the errors
+    shown are the real ones; and a tolerance the user sets is theirs."""
+    result = run_grid(expression, over, None, Options())
+    numeric = result.methods["numeric"]
+    assert result.agree and numeric.held > 0 and numeric.max_rel > numeric.rtol
+    assert any(f"at {numeric.held:,} points, where f changes" in n for n in result.notes)
+    assert result.to_json()["methods"]["numeric"]["points_held_to_step"] == numeric.held
+    assert not run_grid(expression, over, None, Options(rtol=numeric.rtol)).agree
+
+
+def test_the_allowance_is_the_truncation_error_of_the_step_taken():
+    """What numeric is held to is its real error, doubled (the leading term's neglected
+    neighbours): at log's points near 0.01 the error is 0.9-1.1 of h^2 |f'''| / 6, and a
+    method off by more (a wrong value) is not excused."""
+    import sympy as sp
+
+    from diffcli.features.truncation import Truncation
+    from diffcli.methods import numeric
+
+    x = sp.Symbol("x")
+    truncation = Truncation(1 / x, x, 2.0**-52, lambda expr: sp.lambdify(x, expr, "numpy"))
+    xs = np.linspace(0.01, 0.02, 11)
+    exact = 1 / xs
+    errors = np.abs(numeric.along(build_problem("log(x)", "x=1"), "x", xs) - exact)
+    ratio = errors / (truncation.allowed(xs, exact) / 2)
+    assert np.all((ratio > 0.9) & (ratio < 1.1))
+    result = run_grid("log(x)", "x=1e-5:1:1001", None, Options())  # 0.16 off: past 1e-4
+    assert not result.agree and result.methods["numeric"].max_rel > 0.1
