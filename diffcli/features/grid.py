@@ -406,7 +406,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     f_along(np.array([over.lo, over.hi]))
     kinks = crossings.kinks_of(problem, over.name)
     on_kinks = _OnKinks(result, kinks, reference_at, f_along) if kinks else None
-    held_to = _held_to(problem, options, derivative, x_symbol, fixed)
+    held_to = _held_to(problem, options, derivative, x_symbol, fixed, kinks)
     if held_to is not None:
         summaries["numeric"].judged = 0.0
     calls.clear()  # the first uses' calls are no chunk's
@@ -550,8 +550,9 @@ def _verdicts(result: GridResult, options: Options) -> None:
                     f"eps^(1/3) max(1, |x|) (grad --at settles it): at {summary.held:,} "
                     f"{'point' if summary.held == 1 else 'points'}, where f changes faster "
                     "than that step assumes, its error passes rtol but is within the step's "
-                    f"truncation error, twice h² |f‴| / 6 from the exact f‴ (up to "
-                    f"{summary.widest_held:.1e} of f′), which it is held to there"
+                    "truncation error, twice h² |f‴| / 6 from the exact f‴, or where the "
+                    "stencil met a kink (and was settled) within first-order accuracy, as at "
+                    f"a point (up to {summary.widest_held:.1e} of f′): it is held to that there"
                 )
     result.notes.insert(
         0,
@@ -801,11 +802,17 @@ def _accumulate_all(
 
 
 def _held_to(
-    problem: Problem, options: Options, derivative: Any, x_symbol: Any, fixed: dict[Any, float]
+    problem: Problem,
+    options: Options,
+    derivative: Any,
+    x_symbol: Any,
+    fixed: dict[Any, float],
+    kinks: list,
 ) -> tuple[Any, float] | None:
     """What numeric's errors past its tolerance are held to, and that tolerance: the
-    truncation error of the one step a grid takes (truncation.py). None where the user set
-    the step or a tolerance, or another stencil or order is taken."""
+    truncation error of the one step a grid takes, or first-order accuracy where its
+    stencil met a kink (truncation.py). None where the user set the step or a tolerance,
+    or another stencil or order is taken."""
     if (
         "numeric" not in options.methods
         or options.step is not None
@@ -817,12 +824,19 @@ def _held_to(
         return None
     from diffcli.core.verdict import default_tolerance
     from diffcli.features.truncation import Truncation
+    from diffcli.methods.numeric import crossings
 
     def evaluator(expr: Any) -> Any:
         return _evaluator(_plan(expr), x_symbol, fixed, np.float64)
 
+    name = problem.wrt[0]  # the grid's variable
+
+    def crossed(xs: np.ndarray, reach: np.ndarray) -> np.ndarray:
+        return crossings.crossed(problem, name, kinks, (xs - reach, xs + reach), xs)
+
+    near_kink = (crossed, default_tolerance("numeric", options, 1, near_kink=True))
     eps = float(np.finfo(options.dtype).eps)
-    truncation = Truncation(derivative, x_symbol, eps, evaluator)
+    truncation = Truncation(derivative, x_symbol, eps, evaluator, near_kink if kinks else None)
     return truncation, default_tolerance("numeric", options, 1)
 
 

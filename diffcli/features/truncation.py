@@ -5,10 +5,12 @@ Along a grid the central difference is taken once, at h = eps^(1/3) max(1, |x|):
 for a function that changes on the scale of max(1, |x|), and off by about h^2 |f'''| / 6
 where it changes faster (sin(10 x); log(x) at 0.01, whose derivatives grow as x shrinks).
 At a single point the step is settled instead, and there numeric is held to its own error
-estimate where that is wider than the tolerance (core/verdict.measure). A grid holds it,
-where its error passes the tolerance, to the truncation error of its step, from SymPy's
-exact f''' (twice it, and never more than NUMERIC_WIDEST of |f'|, as at a point): an
-error past that is the method failing, not its step being too large.
+estimate where that is wider than the tolerance (core/verdict.measure), and to
+first-order accuracy next to a kink. A grid holds it, where its error passes the
+tolerance, to the truncation error of its step, from SymPy's exact f''' (twice it, and
+never more than NUMERIC_WIDEST of |f'|, as at a point), and where its stencil met a kink
+(and was settled, numeric/crossings.py) to the same first-order accuracy as at a point:
+an error past that is the method failing, not its step being too large.
 """
 
 from __future__ import annotations
@@ -24,21 +26,42 @@ SAFETY = 2.0  # the truncation error's leading term, doubled: the next terms and
 
 
 class Truncation:
-    """h^2 |f'''| / 6 for the central difference at each point's first step."""
+    """What numeric may be off by at given points: h^2 |f'''| / 6 for the central
+    difference at each point's first step, or first-order accuracy next to a kink."""
 
-    def __init__(self, derivative: Any, x_symbol: Any, eps: float, evaluator: Callable) -> None:
+    def __init__(
+        self,
+        derivative: Any,
+        x_symbol: Any,
+        eps: float,
+        evaluator: Callable,
+        near_kink: tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], float] | None = None,
+    ) -> None:
         """derivative: SymPy's f'; evaluator(expr) makes expr's float64 values at arrays of
-        points (the grid's, with the other variables fixed)."""
+        points (the grid's, with the other variables fixed); near_kink: which points' stencils
+        (the points, their reach) meet a kink of f, and the tolerance there (of |f'|)."""
         self.derivative, self.x_symbol, self.eps = derivative, x_symbol, eps
-        self.evaluator = evaluator
+        self.evaluator, self.near_kink = evaluator, near_kink
         self._third: Callable[[np.ndarray], np.ndarray] | None = None
 
     def allowed(self, xs: np.ndarray, exact: np.ndarray) -> np.ndarray:
-        """The error the stencil's step allows at the points xs, whose exact f' is `exact`."""
+        """The error numeric's step allows at the points xs, whose exact f' is `exact`."""
+        h = self.eps ** (1 / 3) * np.maximum(1.0, np.abs(xs))
+        size = np.maximum(np.abs(exact), 1.0)
+        with np.errstate(all="ignore"):
+            try:
+                allowance = SAFETY * h**2 * np.abs(self._third_at(xs)) / 6
+            except Exception:  # SymPy's float forms fail in many ways (DiracDelta(x, 1) of
+                allowance = np.zeros(xs.shape)  # a kink): each means no allowance here
+            allowance = np.where(np.isfinite(allowance), allowance, 0.0)
+            np.minimum(allowance, NUMERIC_WIDEST * size, out=allowance)
+        if self.near_kink is not None:
+            crossed, rtol = self.near_kink
+            at_kink = crossed(xs, h)
+            allowance[at_kink] = np.maximum(allowance[at_kink], rtol * size[at_kink])
+        return allowance
+
+    def _third_at(self, xs: np.ndarray) -> np.ndarray:
         if self._third is None:  # derived when first asked: most grids never need it
             self._third = self.evaluator(self.derivative.diff(self.x_symbol, 2))
-        h = self.eps ** (1 / 3) * np.maximum(1.0, np.abs(xs))
-        with np.errstate(all="ignore"):
-            allowance = SAFETY * h**2 * np.abs(self._third(xs)) / 6
-            widest = NUMERIC_WIDEST * np.maximum(np.abs(exact), 1.0)
-            return np.where(np.isfinite(allowance), np.minimum(allowance, widest), 0.0)
+        return self._third(xs)

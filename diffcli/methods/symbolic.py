@@ -427,10 +427,11 @@ FLOAT_FORMS: dict[Any, tuple[Callable[..., Any], Callable[..., Any]]] = {
     sp.im: (lambda v: v * 0.0, lambda v: v * 0.0),
     sp.conjugate: (lambda v: v, lambda v: v),
     sp.arg: (lambda v: math.atan2(0.0, v), lambda v: np.arctan2(0.0, v)),
-    # the derivative of sign or Heaviside: 0 off its point, and no number at it
+    # the derivative of sign or Heaviside (and its own k-th, DiracDelta(v, k)): 0 off its
+    # point, and no number at it
     sp.DiracDelta: (
-        lambda v: 0.0 if v != 0 else math.nan,
-        lambda v: np.where(v != 0, 0.0, np.nan),
+        lambda v, k=0: 0.0 if v != 0 else math.nan,
+        lambda v, k=0: np.where(v != 0, 0.0, np.nan),
     ),
     sp.Max: (max, lambda *a: _in_turn(np.maximum, a)),
     sp.Min: (min, lambda *a: _in_turn(np.minimum, a)),
