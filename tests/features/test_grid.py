@@ -398,3 +398,19 @@ def test_the_allowance_is_the_truncation_error_of_the_step_taken():
     assert np.all((ratio > 0.9) & (ratio < 1.1))
     result = run_grid("log(x)", "x=1e-5:1:1001", None, Options())  # 0.16 off: past 1e-4
     assert not result.agree and result.methods["numeric"].max_rel > 0.1
+
+
+def test_a_third_derivative_without_a_float_form_allows_nothing():
+    """SymPy's float forms fail in many ways (a function's extra argument, a missing
+    form): the allowance is then none, and numeric keeps its tolerance, rather than the
+    grid stopping on an internal error."""
+    import sympy as sp
+
+    from diffcli.features.truncation import Truncation
+
+    def unusable(expr: object) -> object:
+        raise TypeError("no float form")
+
+    x = sp.Symbol("x")
+    xs = np.array([0.01, 0.5])
+    assert Truncation(1 / x, x, 2.0**-52, unusable).allowed(xs, 1 / xs).tolist() == [0.0, 0.0]
