@@ -913,7 +913,9 @@ def _check_reference(
         subs = {x_symbol: sp.Rational(float(x)), **{s: sp.Rational(v) for s, v in fixed.items()}}
         try:
             exact, problem = symbolic.reference_value(derivative, subs)
-        except (ArithmeticError, ValueError):  # outside the domain at this point
+        # outside the domain at this point; or SymPy's evalf failing on it (TypeError for
+        # sin(zoo), sin(x**-1) at 0), as the per-point comparison reports it
+        except (ArithmeticError, ValueError, TypeError):
             continue
         if not problem and exact != 0:
             worst = max(worst, abs(float(value) - exact) / abs(exact))

@@ -107,11 +107,12 @@ class _Rule:
     every: bool  # all_zero, both_zero: the kink needs every quantity at 0
 
     def on(self, args: list[np.ndarray], n: int) -> np.ndarray:
-        return self._decide([q == 0 for q in self.quantities(args)], n)
+        with np.errstate(all="ignore"):  # inf - inf: nan, on no kink
+            return self._decide([q == 0 for q in self.quantities(args)], n)
 
     def crossed(self, before: list[np.ndarray], after: list[np.ndarray], n: int) -> np.ndarray:
         """Where the quantities are 0 at either end, or of opposite signs: a kink between."""
-        with np.errstate(invalid="ignore"):
+        with np.errstate(all="ignore"):
             tests = [
                 np.sign(a) * np.sign(b) <= 0
                 for a, b in zip(self.quantities(before), self.quantities(after))
