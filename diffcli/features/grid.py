@@ -545,15 +545,7 @@ def _verdicts(result: GridResult, options: Options) -> None:
             judged = summary.worst[0] if summary.judged is None else summary.judged
             summary.within = judged <= atol + rtol * result.largest
             if summary.held:
-                result.notes.append(
-                    f"numeric's stencil is taken once along a grid, at its first step h = "
-                    f"eps^(1/3) max(1, |x|) (grad --at settles it): at {summary.held:,} "
-                    f"{'point' if summary.held == 1 else 'points'}, where f changes faster "
-                    "than that step assumes, its error passes rtol but is within the step's "
-                    "truncation error, twice h² |f‴| / 6 from the exact f‴, or where the "
-                    "stencil met a kink (and was settled) within first-order accuracy, as at "
-                    f"a point (up to {summary.widest_held:.1e} of f′): it is held to that there"
-                )
+                result.notes.append(_held_note(result, summary))
     result.notes.insert(
         0,
         f"reference: SymPy's derivative in long double at {result.long_double_points:,} of "
@@ -838,6 +830,22 @@ def _held_to(
     eps = float(np.finfo(options.dtype).eps)
     truncation = Truncation(derivative, x_symbol, eps, evaluator, near_kink if kinks else None)
     return truncation, default_tolerance("numeric", options, 1)
+
+
+def _held_note(result: GridResult, summary: MethodSummary) -> str:
+    """What numeric was held to, and where (see _held_to)."""
+    from diffcli.methods.numeric import crossings
+
+    kinked = bool(crossings.kinks_of(result.problem, result.over.name))
+    return (
+        "numeric's stencil is taken once along a grid, at its first step h = eps^(1/3) "
+        f"max(1, |x|) (grad --at settles it): at {summary.held:,} "
+        f"{'point' if summary.held == 1 else 'points'}, where f changes faster than that "
+        "step assumes, its error passes rtol but is within the step's truncation error, "
+        "twice h² |f‴| / 6 from the exact f‴"
+        + (", or where the stencil met a kink within first-order accuracy" if kinked else "")
+        + f", as at a point (up to {summary.widest_held:.1e} of f′): it is held to that there"
+    )
 
 
 def _accumulate(
