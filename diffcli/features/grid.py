@@ -37,6 +37,9 @@ from diffcli.core.errors import ExitStatus, OptionError
 from diffcli.core.options import Options
 from diffcli.core.problem import Problem, build_problem
 from diffcli.core.resources import freed_memory_kept, release_freed_memory
+from diffcli.features import truncation
+from diffcli.features.kink_points import KinkPoints
+from diffcli.features.truncation import Holding
 from diffcli.methods import load_engines
 
 CHUNK = 1 << 18  # points a pass: about 10-50 ms of work, and a few MiB a column
@@ -405,8 +408,15 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     f_along = functools.partial(numeric.f_along, problem, over.name)
     f_along(np.array([over.lo, over.hi]))
     kinks = crossings.kinks_of(problem, over.name)
-    on_kinks = _OnKinks(result, kinks, reference_at, f_along) if kinks else None
-    held_to = _held_to(problem, options, derivative, x_symbol, fixed, kinks)
+    on_kinks = KinkPoints(result, kinks, reference_at, f_along) if kinks else None
+    held_to = truncation.for_grid(
+        problem,
+        options,
+        derivative,
+        x_symbol,
+        kinks,
+        lambda expr: _evaluator(_plan(expr), x_symbol, fixed, np.float64),
+    )
     if held_to is not None:
         summaries["numeric"].judged = 0.0
     calls.clear()  # the first uses' calls are no chunk's
@@ -483,55 +493,10 @@ def _reference(
     return made
 
 
-class _OnKinks:
-    """Where a chunk's points sit on a kink of f and f is not differentiable there, counted
-    by kink for the notes. As at a single point (core/verdict.find_kinks), a point on a
-    kink is differentiable when f is continuous there and its exact derivative the same
-    just off it on either side (relu(x)*x at 0): that one is compared as any other. Not
-    counted either: where the exact derivative is not finite (sqrt's at 0), counted out
-    as outside the domain."""
-
-    NEAR = 2.0**-30  # how far off the point the sides are looked at, relative to its size
-    SAME = 1e-5  # one-sided values this close (relative) are one
-
-    def __init__(
-        self, result: GridResult, kinks: list, reference_at: Reference, f_along: Any
-    ) -> None:
-        self.result, self.kinks = result, kinks
-        self.reference_at, self.f_along = reference_at, f_along
-
-    def __call__(self, xs: np.ndarray, reference: np.ndarray) -> np.ndarray:
-        from diffcli.methods.numeric import crossings
-
-        problem, name = self.result.problem, self.result.over.name
-        masks = crossings.on_kink(problem, name, self.kinks, xs)
-        on = np.flatnonzero(np.logical_or.reduce(masks) & np.isfinite(reference))
-        kinked = np.zeros(xs.size, dtype=bool)
-        if on.size:
-            kinked[on[~self._differentiable(xs[on])]] = True
-        for kink, mask in zip(self.kinks, masks):
-            count = int(np.count_nonzero(mask & kinked))
-            if count:
-                where = f"{kink.text} is at its kink ({kink.condition})"
-                self.result.kinks[where] = self.result.kinks.get(where, 0) + count
-        return kinked
-
-    def _differentiable(self, xs: np.ndarray) -> np.ndarray:
-        """Whether f is continuous at each point and its derivative one on both sides."""
-        off = self.NEAR * np.maximum(1.0, np.abs(xs))
-        sides = np.concatenate([xs - off, xs + off])
-        with np.errstate(all="ignore"):
-            f_left, f_right = np.split(np.asarray(self.f_along(sides), dtype=np.float64), 2)
-            d_left, d_right = np.split(self.reference_at(sides, np.ones(sides.size, bool))[0], 2)
-            size = np.maximum(1.0, np.maximum(np.abs(d_left), np.abs(d_right)))
-            rounding = 4 * np.finfo(np.float64).eps * np.maximum(np.abs(f_left), np.abs(f_right))
-            continuous = np.abs(f_right - f_left) <= 4 * off * size + rounding
-            return continuous & (np.abs(d_right - d_left) <= self.SAME * size)
-
-
 def _verdicts(result: GridResult, options: Options) -> None:
     """Each method's tolerance and whether it held over the points done; notes."""
     from diffcli.core.verdict import default_tolerance
+    from diffcli.methods.numeric import crossings
 
     for summary in result.methods.values():
         if summary.error is None and summary.points:
@@ -545,7 +510,8 @@ def _verdicts(result: GridResult, options: Options) -> None:
             judged = summary.worst[0] if summary.judged is None else summary.judged
             summary.within = judged <= atol + rtol * result.largest
             if summary.held:
-                result.notes.append(_held_note(result, summary))
+                kinked = bool(crossings.kinks_of(result.problem, result.over.name))
+                result.notes.append(truncation.note(summary, kinked))
     result.notes.insert(
         0,
         f"reference: SymPy's derivative in long double at {result.long_double_points:,} of "
@@ -780,7 +746,7 @@ def _accumulate_all(
     summaries: list[MethodSummary],
     against: _Against,
     chunk: dict[str, np.ndarray],
-    held_to: tuple[Any, float] | None = None,
+    held_to: Holding | None = None,
 ) -> None:
     """Each method's errors in the chunk, the methods shared between the threads."""
     _at_once(
@@ -793,66 +759,11 @@ def _accumulate_all(
     )
 
 
-def _held_to(
-    problem: Problem,
-    options: Options,
-    derivative: Any,
-    x_symbol: Any,
-    fixed: dict[Any, float],
-    kinks: list,
-) -> tuple[Any, float] | None:
-    """What numeric's errors past its tolerance are held to, and that tolerance: the
-    truncation error of the one step a grid takes, or first-order accuracy where its
-    stencil met a kink (truncation.py). None where the user set the step or a tolerance,
-    or another stencil or order is taken."""
-    if (
-        "numeric" not in options.methods
-        or options.step is not None
-        or options.scheme != "central"
-        or problem.order != 1
-        or options.rtol is not None
-        or options.atol is not None
-    ):
-        return None
-    from diffcli.core.verdict import default_tolerance
-    from diffcli.features.truncation import Truncation
-    from diffcli.methods.numeric import crossings
-
-    def evaluator(expr: Any) -> Any:
-        return _evaluator(_plan(expr), x_symbol, fixed, np.float64)
-
-    name = problem.wrt[0]  # the grid's variable
-
-    def crossed(xs: np.ndarray, reach: np.ndarray) -> np.ndarray:
-        return crossings.crossed(problem, name, kinks, (xs - reach, xs + reach), xs)
-
-    near_kink = (crossed, default_tolerance("numeric", options, 1, near_kink=True))
-    eps = float(np.finfo(options.dtype).eps)
-    truncation = Truncation(derivative, x_symbol, eps, evaluator, near_kink if kinks else None)
-    return truncation, default_tolerance("numeric", options, 1)
-
-
-def _held_note(result: GridResult, summary: MethodSummary) -> str:
-    """What numeric was held to, and where (see _held_to)."""
-    from diffcli.methods.numeric import crossings
-
-    kinked = bool(crossings.kinks_of(result.problem, result.over.name))
-    return (
-        "numeric's stencil is taken once along a grid, at its first step h = eps^(1/3) "
-        f"max(1, |x|) (grad --at settles it): at {summary.held:,} "
-        f"{'point' if summary.held == 1 else 'points'}, where f changes faster than that "
-        "step assumes, its error passes rtol but is within the step's truncation error, "
-        "twice h² |f‴| / 6 from the exact f‴"
-        + (", or where the stencil met a kink within first-order accuracy" if kinked else "")
-        + f", as at a point (up to {summary.widest_held:.1e} of f′): it is held to that there"
-    )
-
-
 def _accumulate(
     summary: MethodSummary,
     against: _Against,
     values: np.ndarray,
-    held_to: tuple[Any, float] | None = None,
+    held_to: Holding | None = None,
 ) -> None:
     """One method's errors in a chunk: running maxima, and the sampled points' errors for
     the medians; numeric's past its tolerance held to its step's (held_to)."""
@@ -870,8 +781,8 @@ def _accumulate(
             np.copyto(errors, np.inf, where=~np.isfinite(errors))
         largest = float(errors[worst])
         sampled = errors[against.sampled]
-        if held_to is not None and largest > held_to[1]:
-            _hold(summary, held_to, against, errors)
+        if held_to is not None and largest > held_to.rtol:
+            held_to.hold(summary, against, errors)
         np.divide(errors, against.size, out=errors)
         summary.max_rel = max(summary.max_rel, min(float(errors.max()), 1e30))
         # errors past float32's range are kept as inf
@@ -882,27 +793,6 @@ def _accumulate(
     summary.max_abs = max(summary.max_abs, largest)
     if largest >= summary.worst[0]:
         summary.worst = (largest, float(against.xs[worst]))
-
-
-def _hold(
-    summary: MethodSummary, held_to: tuple[Any, float], against: _Against, errors: np.ndarray
-) -> None:
-    """Where numeric's error passes its tolerance (rtol, absolute and relative), the error
-    left past its step's truncation error: the largest into summary.judged (every other
-    point is within the tolerance, which the verdict allows anyway)."""
-    truncation, rtol = held_to
-    past = np.flatnonzero(errors > rtol * (1.0 + against.size))
-    if not past.size:
-        return
-    exact = against.exact[past]
-    allowed = truncation.allowed(against.xs[past], exact)
-    left = errors[past] - allowed
-    summary.judged = max(summary.judged or 0.0, float(left.max()))
-    held = left <= rtol * (1.0 + np.abs(exact))
-    summary.held += int(np.count_nonzero(held))
-    if held.any():
-        widest = float(np.max(allowed[held] / np.maximum(np.abs(exact[held]), 1e-300)))
-        summary.widest_held = max(summary.widest_held, widest)
 
 
 def _check_reference(

@@ -65,3 +65,70 @@ class Truncation:
         if self._third is None:  # derived when first asked: most grids never need it
             self._third = self.evaluator(self.derivative.diff(self.x_symbol, 2))
         return self._third(xs)
+
+
+class Holding:
+    """numeric on a grid held, past its tolerance `rtol`, to what its step allows."""
+
+    def __init__(self, truncation: Truncation, rtol: float) -> None:
+        self.truncation, self.rtol = truncation, rtol
+
+    def hold(self, summary: Any, against: Any, errors: np.ndarray) -> None:
+        """Where numeric's error (errors, absolute, at against's points) passes its
+        tolerance (rtol, absolute and relative), the error left past what its step allows:
+        the largest into summary.judged (every other point is within the tolerance, which
+        the verdict allows anyway), and how many points and how wide it took."""
+        past = np.flatnonzero(errors > self.rtol * (1.0 + against.size))
+        if not past.size:
+            return
+        exact = against.exact[past]
+        allowed = self.truncation.allowed(against.xs[past], exact)
+        left = errors[past] - allowed
+        summary.judged = max(summary.judged or 0.0, float(left.max()))
+        held = left <= self.rtol * (1.0 + np.abs(exact))
+        summary.held += int(np.count_nonzero(held))
+        if held.any():
+            widest = float(np.max(allowed[held] / np.maximum(np.abs(exact[held]), 1e-300)))
+            summary.widest_held = max(summary.widest_held, widest)
+
+
+def for_grid(
+    problem: Any, options: Any, derivative: Any, x_symbol: Any, kinks: list, evaluator: Callable
+) -> Holding | None:
+    """numeric's holding on this grid: to the truncation error of the one step it takes, or
+    first-order accuracy where its stencil met a kink. None where the user set the step or
+    a tolerance, or another stencil or order is taken."""
+    if (
+        "numeric" not in options.methods
+        or options.step is not None
+        or options.scheme != "central"
+        or problem.order != 1
+        or options.rtol is not None
+        or options.atol is not None
+    ):
+        return None
+    from diffcli.core.verdict import default_tolerance
+    from diffcli.methods.numeric import crossings
+
+    name = problem.wrt[0]  # the grid's variable
+
+    def crossed(xs: np.ndarray, reach: np.ndarray) -> np.ndarray:
+        return crossings.crossed(problem, name, kinks, (xs - reach, xs + reach), xs)
+
+    near_kink = (crossed, default_tolerance("numeric", options, 1, near_kink=True))
+    eps = float(np.finfo(options.dtype).eps)
+    truncation = Truncation(derivative, x_symbol, eps, evaluator, near_kink if kinks else None)
+    return Holding(truncation, default_tolerance("numeric", options, 1))
+
+
+def note(summary: Any, kinked: bool) -> str:
+    """What numeric was held to, and where."""
+    return (
+        "numeric's stencil is taken once along a grid, at its first step h = eps^(1/3) "
+        f"max(1, |x|) (grad --at settles it): at {summary.held:,} "
+        f"{'point' if summary.held == 1 else 'points'}, where f changes faster than that "
+        "step assumes, its error passes rtol but is within the step's truncation error, "
+        "twice h² |f‴| / 6 from the exact f‴"
+        + (", or where the stencil met a kink within first-order accuracy" if kinked else "")
+        + f", as at a point (up to {summary.widest_held:.1e} of f′): it is held to that there"
+    )

@@ -1,0 +1,58 @@
+"""Which of a grid's points sit on a kink of f where f is not differentiable: those are
+left out of every method's errors, counted and named (grid.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from diffcli.methods.numeric import crossings
+from diffcli.methods.numeric.crossings import Kink
+
+if TYPE_CHECKING:
+    from diffcli.features.grid import GridResult, Reference
+
+
+class KinkPoints:
+    """Where a chunk's points sit on a kink of f and f is not differentiable there, counted
+    by kink for the notes. As at a single point (core/verdict.find_kinks), a point on a
+    kink is differentiable when f is continuous there and its exact derivative the same
+    just off it on either side (relu(x)*x at 0): that one is compared as any other. Not
+    counted either: where the exact derivative is not finite (sqrt's at 0), counted out
+    as outside the domain."""
+
+    NEAR = 2.0**-30  # how far off the point the sides are looked at, relative to its size
+    SAME = 1e-5  # one-sided values this close (relative) are one
+
+    def __init__(
+        self, result: GridResult, kinks: list[Kink], reference_at: Reference, f_along: Any
+    ) -> None:
+        self.result, self.kinks = result, kinks
+        self.reference_at, self.f_along = reference_at, f_along
+
+    def __call__(self, xs: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        problem, name = self.result.problem, self.result.over.name
+        masks = crossings.on_kink(problem, name, self.kinks, xs)
+        on = np.flatnonzero(np.logical_or.reduce(masks) & np.isfinite(reference))
+        kinked = np.zeros(xs.size, dtype=bool)
+        if on.size:
+            kinked[on[~self._differentiable(xs[on])]] = True
+        for kink, mask in zip(self.kinks, masks):
+            count = int(np.count_nonzero(mask & kinked))
+            if count:
+                where = f"{kink.text} is at its kink ({kink.condition})"
+                self.result.kinks[where] = self.result.kinks.get(where, 0) + count
+        return kinked
+
+    def _differentiable(self, xs: np.ndarray) -> np.ndarray:
+        """Whether f is continuous at each point and its derivative one on both sides."""
+        off = self.NEAR * np.maximum(1.0, np.abs(xs))
+        sides = np.concatenate([xs - off, xs + off])
+        with np.errstate(all="ignore"):
+            f_left, f_right = np.split(np.asarray(self.f_along(sides), dtype=np.float64), 2)
+            d_left, d_right = np.split(self.reference_at(sides, np.ones(sides.size, bool))[0], 2)
+            size = np.maximum(1.0, np.maximum(np.abs(d_left), np.abs(d_right)))
+            rounding = 4 * np.finfo(np.float64).eps * np.maximum(np.abs(f_left), np.abs(f_right))
+            continuous = np.abs(f_right - f_left) <= 4 * off * size + rounding
+            return continuous & (np.abs(d_right - d_left) <= self.SAME * size)
