@@ -449,6 +449,8 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         against = _Against(xs, reference, sampled, at_kinks)
         result.largest = max(result.largest, against.largest)
         _accumulate_all(done, against, chunk, held_to)
+        if held_to is not None:
+            held_to.judge(summaries["numeric"])
         result.covered += xs.size  # the figures cover this chunk now, should time run out
         for name in columns:  # a method that failed has nothing to show
             if name not in chunk:
@@ -782,7 +784,7 @@ def _accumulate(
         largest = float(errors[worst])
         sampled = errors[against.sampled]
         if held_to is not None and largest > held_to.rtol:
-            held_to.hold(summary, against, errors)
+            held_to.collect(against, errors)
         np.divide(errors, against.size, out=errors)
         summary.max_rel = max(summary.max_rel, min(float(errors.max()), 1e30))
         # errors past float32's range are kept as inf

@@ -68,22 +68,30 @@ class Truncation:
 
 
 class Holding:
-    """numeric on a grid held, past its tolerance `rtol`, to what its step allows."""
+    """numeric on a grid held, past its tolerance `rtol`, to what its step allows: the
+    points past it are collected with a chunk's errors (in whichever thread), and judged
+    in the main one, where SymPy's third derivative is made under the deadline."""
 
     def __init__(self, truncation: Truncation, rtol: float) -> None:
         self.truncation, self.rtol = truncation, rtol
+        self.pending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def hold(self, summary: Any, against: Any, errors: np.ndarray) -> None:
-        """Where numeric's error (errors, absolute, at against's points) passes its
-        tolerance (rtol, absolute and relative), the error left past what its step allows:
-        the largest into summary.judged (every other point is within the tolerance, which
-        the verdict allows anyway), and how many points and how wide it took."""
+    def collect(self, against: Any, errors: np.ndarray) -> None:
+        """The chunk's points where numeric's error (absolute, at against's points) passes
+        its tolerance, absolute and relative: their x, exact f' and error."""
         past = np.flatnonzero(errors > self.rtol * (1.0 + against.size))
-        if not past.size:
+        self.pending = (against.xs[past], against.exact[past], errors[past]) if past.size else None
+
+    def judge(self, summary: Any) -> None:
+        """The collected points' errors left past what the step allows: the largest into
+        summary.judged (every other point is within the tolerance, which the verdict
+        allows anyway), and how many points and how wide an allowance it took."""
+        if self.pending is None:
             return
-        exact = against.exact[past]
-        allowed = self.truncation.allowed(against.xs[past], exact)
-        left = errors[past] - allowed
+        xs, exact, errors = self.pending
+        self.pending = None
+        allowed = self.truncation.allowed(xs, exact)
+        left = errors - allowed
         summary.judged = max(summary.judged or 0.0, float(left.max()))
         held = left <= self.rtol * (1.0 + np.abs(exact))
         summary.held += int(np.count_nonzero(held))
