@@ -309,7 +309,7 @@ def _stored_point_shift(
 
 def _kinks_in_stencil(problem: Problem, numeric: MethodResult, kinks: list[Any]) -> list[str]:
     """Why finite differences are off where the point is next to a kink, not on one."""
-    from diffcli.methods.numeric.kit import kinks_crossed
+    from diffcli.methods.numeric.crossings import kinks_crossed
     from diffcli.render.numbers import short
 
     step = numeric.details.get("step")

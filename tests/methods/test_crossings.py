@@ -3,6 +3,8 @@ stencils reach across a kink (and are settled instead of taken once)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -93,3 +95,15 @@ def test_a_stencil_reaching_past_the_domains_edge_is_settled_too():
     problem = build_problem("sqrt(x)", "x=0.5")
     xs = np.array([1e-6, 3e-6, 5e-6])  # within h = 6e-6 of 0
     np.testing.assert_allclose(numeric.along(problem, "x", xs), 0.5 / np.sqrt(xs), rtol=1e-7)
+
+
+def test_a_tie_of_infinities_at_a_point_crosses_nothing_and_warns_of_nothing():
+    """max(x / relu(x), ...) at x = -1.5: x / 0 is -inf and 0 / 0 nan, and the difference
+    warned (the CLI turns a warning into an internal error; found by
+    test_whole_invocations_never_traceback)."""
+    problem = build_problem(
+        "max((x) / (relu(x)), (sum(v)) / (relu(x)))", "x=-1.5, v=linspace(-1, 1, 2)"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert crossings.kinks_crossed(problem, 1e-3) == []

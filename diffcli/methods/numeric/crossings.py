@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
-from diffcli.lang.expr import Call, Var, is_stop, walk
+from diffcli.lang.expr import Call, Expr, Var, is_stop, walk
 from diffcli.lang.ops import KINKS
 from diffcli.methods.numeric.kit import NumpyBackend, leaves
 
@@ -143,3 +144,60 @@ _RULES = {
     "equal": _Rule(lambda args: [np.subtract(args[0], args[1])], every=False),
     "both_zero": _Rule(lambda args: [args[0], args[1]], every=True),
 }
+
+
+def kinks_crossed(problem: Problem, step: float) -> list[Expr]:
+    """The kink operations (abs, max, ...) whose argument changes sign, or whose arguments
+    swap order, between the point and points `step` away along one entry of a wrt variable,
+    without being on the kink at the point (abs(sin(x)) at the float nearest pi, abs(x) at
+    1e-300): a stencil that wide averages the two sides of a kink the point is not on."""
+    if problem.expr is None:
+        return []
+    watched = [n for n in walk(problem.expr) if isinstance(n, Call) and n.op and n.op.kink]
+    if not watched:
+        return []
+    base = leaves(problem, np.float64)
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in base}
+    for name in problem.wrt:
+        for j in range(base[name][0].size):
+            for side in (-step, step):
+                for other, value in base.items():
+                    moved = np.array(value[0], dtype=np.float64)
+                    if other == name:
+                        moved.flat[j] += side
+                    rows[other].append(moved)
+    batch = {name: np.stack([base[name][0], *rows[name]]) for name in base}
+    arguments: dict[int, list[Any]] = {}
+    with np.errstate(all="ignore"):
+        evaluate(
+            problem.expr, batch, NumpyBackend(np.float64), _argument_keeper(watched, arguments)
+        )
+    return [node for node in watched if _crossed(node, arguments.get(id(node), []))]
+
+
+def _argument_keeper(watched: list[Expr], arguments: dict[int, list[Any]]) -> Any:
+    """A visitor that records, for each watched call, its arguments' values in order."""
+    slots = {id(arg): (id(node), k) for node in watched for k, arg in enumerate(node.children)}
+
+    def keep(node: Expr, value: Any) -> None:
+        if id(node) in slots:
+            owner, k = slots[id(node)]
+            found = arguments.setdefault(owner, [None] * 2)
+            found[k] = np.asarray(value)
+
+    return keep
+
+
+def _crossed(node: Expr, args: list[Any]) -> bool:
+    """Whether the kink's quantity has one sign at the point (row 0, not zero) and the
+    opposite one at some moved row."""
+    assert isinstance(node, Call) and node.op is not None and node.op.kink is not None
+    if not args or args[0] is None:
+        return False
+    rule = _RULES[node.op.kink]
+    crossed = []
+    with np.errstate(all="ignore"):  # inf - inf for max's tie: nan, crossing nothing
+        for quantity in rule.quantities(args):
+            at_point = np.sign(quantity[:1])
+            crossed.append(bool(np.any((at_point != 0) & (np.sign(quantity[1:]) * at_point < 0))))
+    return all(crossed) if rule.every else any(crossed)
