@@ -15,6 +15,7 @@ an error past that is the method failing, not its step being too large.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -118,11 +119,7 @@ def for_grid(
     from diffcli.core.verdict import default_tolerance
     from diffcli.methods.numeric import crossings
 
-    name = problem.wrt[0]  # the grid's variable
-
-    def crossed(xs: np.ndarray, reach: np.ndarray) -> np.ndarray:
-        return crossings.crossed(problem, name, kinks, (xs - reach, xs + reach), xs)
-
+    crossed = functools.partial(crossings.crossed, problem, problem.wrt[0], kinks)
     near_kink = (crossed, default_tolerance("numeric", options, 1, near_kink=True))
     eps = float(np.finfo(options.dtype).eps)
     truncation = Truncation(derivative, x_symbol, eps, evaluator, near_kink if kinks else None)

@@ -47,7 +47,7 @@ def test_a_stencil_reaches_a_kink_between_its_ends_or_either_end_and_its_centre(
     problem, kinks = _kinks("relu(x)")
     xs = np.array([-1.0, -0.05, 0.05, 1.0, 0.1])
     reach = np.full(xs.size, 0.1)
-    assert crossings.crossed(problem, "x", kinks, (xs - reach, xs + reach), xs).tolist() == [
+    assert crossings.crossed(problem, "x", kinks, xs, reach).tolist() == [
         False,
         True,
         True,
@@ -58,7 +58,7 @@ def test_a_stencil_reaches_a_kink_between_its_ends_or_either_end_and_its_centre(
     problem, kinks = _kinks("abs(x**2 - 1e-4)")
     xs = np.array([0.0, 0.5])
     reach = np.full(2, 0.02)
-    assert crossings.crossed(problem, "x", kinks, (xs - reach, xs + reach), xs).tolist() == [
+    assert crossings.crossed(problem, "x", kinks, xs, reach).tolist() == [
         True,
         False,
     ]
@@ -66,7 +66,7 @@ def test_a_stencil_reaches_a_kink_between_its_ends_or_either_end_and_its_centre(
     problem, kinks = _kinks("atan2(x, 0)")
     xs = np.array([-0.5, 0.01, 0.5])
     reach = np.full(3, 0.1)
-    assert crossings.crossed(problem, "x", kinks, (xs - reach, xs + reach), xs).tolist() == [
+    assert crossings.crossed(problem, "x", kinks, xs, reach).tolist() == [
         False,
         True,
         False,

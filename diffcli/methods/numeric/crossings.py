@@ -68,15 +68,12 @@ def on_kink(problem: Problem, name: str, kinks: list[Kink], xs: np.ndarray) -> l
 
 
 def crossed(
-    problem: Problem,
-    name: str,
-    kinks: list[Kink],
-    ends: tuple[np.ndarray, np.ndarray],
-    xs: np.ndarray,
+    problem: Problem, name: str, kinks: list[Kink], xs: np.ndarray, reach: np.ndarray
 ) -> np.ndarray:
-    """Points whose stencil, from ends[0] to ends[1] about xs, reaches a kink: one is on
-    it, or on the other side of it, at an end or at the centre."""
-    low, centre, high = (_arguments(problem, name, kinks, at) for at in (ends[0], xs, ends[1]))
+    """Points whose stencil, `reach` either side of xs, reaches a kink: one is on it, or
+    on the other side of it, at an end or at the centre."""
+    ends = (xs - reach, xs, xs + reach)
+    low, centre, high = (_arguments(problem, name, kinks, at) for at in ends)
     reached = np.zeros(xs.size, dtype=bool)
     for kink, a, b, c in zip(kinks, low, centre, high):
         rule = _RULES[kink.kind]

@@ -104,7 +104,7 @@ def _across_kinks(problem: Problem, name: str, xs: np.ndarray, reach: np.ndarray
     if not kinks:
         return np.arange(0)
     x = np.asarray(xs, dtype=np.float64).ravel()
-    return np.flatnonzero(crossings.crossed(problem, name, kinks, (x - reach, x + reach), x))
+    return np.flatnonzero(crossings.crossed(problem, name, kinks, x, reach))
 
 
 def _weighted_sum(
