@@ -445,7 +445,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         if not _all_finite(f):
             reference[~np.isfinite(f)] = np.nan
         chunk["reference"] = reference
-        at_kinks = on_kinks(xs, reference) if on_kinks else None
+        at_kinks = on_kinks(xs) if on_kinks else None
         against = _Against(xs, reference, sampled, at_kinks)
         result.largest = max(result.largest, against.largest)
         _accumulate_all(done, against, chunk, held_to)
@@ -721,13 +721,16 @@ class _Against:
         sampled: np.ndarray,
         at_kinks: np.ndarray | None = None,
     ) -> None:
+        # a point on a kink where f is not differentiable is counted as that, also where
+        # SymPy's derivative there is not finite (x*sign(x) at 0: 2*x*DiracDelta(x) is nan)
+        kinked = at_kinks if at_kinks is not None and at_kinks.any() else None
         inside = None if _all_finite(reference) else np.isfinite(reference)
-        self.outside = 0 if inside is None else int(inside.size - np.count_nonzero(inside))
-        self.at_kinks = 0
-        if at_kinks is not None and at_kinks.any():
-            on_kink = at_kinks if inside is None else at_kinks & inside
-            self.at_kinks = int(np.count_nonzero(on_kink))
-            inside = ~on_kink if inside is None else inside & ~on_kink
+        self.at_kinks = 0 if kinked is None else int(np.count_nonzero(kinked))
+        self.outside = 0
+        if inside is not None:
+            self.outside = int(np.count_nonzero(~inside if kinked is None else ~(inside | kinked)))
+        if kinked is not None:
+            inside = ~kinked if inside is None else inside & ~kinked
         self.inside = inside if self.outside or self.at_kinks else None
         if self.inside is not None:
             xs, reference, sampled = xs[inside], reference[inside], sampled[inside]

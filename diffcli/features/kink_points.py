@@ -19,8 +19,10 @@ class KinkPoints:
     by kink for the notes. As at a single point (core/verdict.find_kinks), a point on a
     kink is differentiable when f is continuous there and its exact derivative the same
     just off it on either side (relu(x)*x at 0): that one is compared as any other. Not
-    counted either: where the exact derivative is not finite (sqrt's at 0), counted out
-    as outside the domain."""
+    decided the same way where SymPy's derivative there is not finite: x*sign(x) at 0 is
+    |x| at its kink (counted here, as abs(x) is), and norm([x, 0])**2 there is
+    differentiable (counted out with the points where the exact derivative is not
+    finite, as sqrt's at 0 is)."""
 
     NEAR = 2.0**-30  # how far off the point the sides are looked at, relative to its size
     SAME = 1e-5  # one-sided values this close (relative) are one
@@ -31,10 +33,10 @@ class KinkPoints:
         self.result, self.kinks = result, kinks
         self.reference_at, self.f_along = reference_at, f_along
 
-    def __call__(self, xs: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    def __call__(self, xs: np.ndarray) -> np.ndarray:
         problem, name = self.result.problem, self.result.over.name
         masks = crossings.on_kink(problem, name, self.kinks, xs)
-        on = np.flatnonzero(np.logical_or.reduce(masks) & np.isfinite(reference))
+        on = np.flatnonzero(np.logical_or.reduce(masks))
         kinked = np.zeros(xs.size, dtype=bool)
         if on.size:
             kinked[on[~self._differentiable(xs[on])]] = True

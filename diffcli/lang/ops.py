@@ -74,6 +74,8 @@ KINKS = {
     "all_zero": "its argument is the zero vector",
     "any_zero": "a component of its argument is 0",
     "both_zero": "both arguments are 0",
+    "cut": "its first argument is 0 and its second 0 or negative: the origin, or the branch "
+    "cut where it jumps by 2 pi",
 }
 
 
@@ -377,7 +379,7 @@ OPS: tuple[Op, ...] = (
         numpy=lambda m, y, x: m.atan2(y, x),
         torch=lambda m, y, x: m.atan2(y, x),
         sympy=lambda m, y, x: m.atan2(y, x),
-        kink="both_zero",
+        kink="cut",
         analytic=False,
     ),
     Op(

@@ -78,6 +78,14 @@ def _is_zero(value: Any) -> bool:
     return abs(complex(value.evalf(30))) < 1e-25
 
 
+def _not_positive(value: Any) -> bool:
+    if not isinstance(value, sp.Basic):
+        return bool(value <= 0)
+    if value.is_nonpositive is not None:
+        return bool(value.is_nonpositive)
+    return _is_zero(value) or float(sp.re(value.evalf(30))) < 0
+
+
 def _pairs(args: list[Any]) -> list[tuple[Any, Any]]:
     a, b = np.broadcast_arrays(np.asarray(args[0], dtype=object), np.asarray(args[1], dtype=object))
     return list(zip(np.ravel(a), np.ravel(b)))
@@ -93,6 +101,7 @@ _KINK_TESTS: dict[str, Callable[[list[Any]], bool]] = {
     "all_zero": lambda args: all(_is_zero(v) for v in _entries(args[0])),
     "equal": lambda args: any(_is_zero(a - b) for a, b in _pairs(args)),
     "both_zero": lambda args: any(_is_zero(a) and _is_zero(b) for a, b in _pairs(args)),
+    "cut": lambda args: any(_is_zero(a) and _not_positive(b) for a, b in _pairs(args)),
 }
 
 

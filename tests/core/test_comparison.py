@@ -54,6 +54,18 @@ def test_a_jump_is_not_differentiable():
     assert diffcli.compare("sign(x)", at="0").exit_code == 3
 
 
+@pytest.mark.parametrize(
+    ("expression", "at"), [("atan2(x, -1)", "x=0"), ("atan2(y, x)", "x=-2, y=0")]
+)
+def test_atan2_jumps_on_its_branch_cut(expression, at):
+    """atan2(y, x) for x < 0 jumps from -pi to pi as y passes 0: no derivative there, though
+    SymPy's formula and torch give x / (x^2 + y^2) as if it were smooth."""
+    comparison = diffcli.compare(expression, at=at)
+    assert comparison.exit_code == 3 and comparison.kinks[0].jump
+    assert any("jumps at this point" in note and "branch cut" in note for note in comparison.notes)
+    assert diffcli.compare(expression.replace("-1", "1"), at=at.replace("-2", "2")).agree
+
+
 def test_kink_away_from_the_point_is_ignored():
     comparison = diffcli.compare("abs(x)", at="-0.5")
     assert comparison.agree and not comparison.kinks

@@ -11,6 +11,7 @@ import diffcli
 from diffcli.core.options import Options
 from diffcli.core.problem import build_problem
 from diffcli.features.grid import parse_over, run_grid
+from diffcli.lang.ops import KINKS
 
 EXPRESSION = "sin(x)*exp(x)/(1 + x**2)"
 
@@ -339,10 +340,27 @@ def test_points_on_a_kink_are_left_out_and_the_grid_says_not_differentiable():
     for differentiable in ("relu(x)*x", "abs(x)**2", "max(x, x)"):  # on a kink, yet smooth
         smooth = run_grid(differentiable, "x=-1:1:11", None, Options())
         assert smooth.exit_code == 0 and not smooth.kinks, differentiable
-    # a jump, with equal slopes either side: f is not continuous there
-    assert run_grid("atan2(x, 0)", "x=-1:1:11", None, Options()).kinks == {
-        "atan2(x, 0) is at its kink (both arguments are 0)": 1
-    }
+    # jumps, with equal slopes either side: f is not continuous there (atan2 at the origin,
+    # and on its branch cut)
+    for jump in ("atan2(x, 0)", "atan2(x, -1)"):
+        assert run_grid(jump, "x=-1:1:11", None, Options()).kinks == {
+            f"{jump} is at its kink ({KINKS['cut']})": 1
+        }
+    assert run_grid("atan2(x, 1)", "x=-1:1:11", None, Options()).exit_code == 0
+
+
+@pytest.mark.parametrize("expression", ["x*sign(x)", "norm([x, 0])", "hypot(x, 0)", "x/abs(x)"])
+def test_a_kink_where_sympys_derivative_is_not_finite_is_still_a_kink(expression):
+    """These are |x| or sign(x), and SymPy's derivative at 0 is nan (x*sign(x) gives
+    2*x*DiracDelta(x) + sign(x); norm([x, 0]) gives x/|x|): the point was counted as outside
+    the domain and the grid agreed (exit 0), where grad --at 0 says not differentiable
+    (exit 3). As there, the sides decide."""
+    result = run_grid(expression, "x=-1:1:11", None, Options())
+    assert result.agree and result.exit_code == 3 == diffcli.compare(expression, at="0").exit_code
+    for summary in result.to_json()["methods"].values():
+        assert (summary["points_at_kinks"], summary["points_outside_domain"]) == (1, 0)
+    smooth = run_grid("norm([x, 0])**2", "x=-1:1:11", None, Options())  # x^2: smooth at 0
+    assert smooth.exit_code == 0 and not smooth.kinks
 
 
 def test_a_dense_grid_across_a_kink_agrees():

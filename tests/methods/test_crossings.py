@@ -31,6 +31,8 @@ def test_only_kinks_the_variable_reaches_count():
         ("relu(x)", [-1.0, 0.0, 1.0], [False, True, False]),
         ("max(x, 0.5)", [0.25, 0.5, 0.75], [False, True, False]),
         ("atan2(x, 0)", [-1.0, 0.0, 1.0], [False, True, False]),  # both arguments 0
+        ("atan2(x, -1)", [-1.0, 0.0, 1.0], [False, True, False]),  # on its branch cut
+        ("atan2(x, 1)", [-1.0, 0.0, 1.0], [False, False, False]),
         ("hypot(x, 1)", [-1.0, 0.0, 1.0], [False, False, False]),  # one is never 0
         ("norm([x, 0])", [-1.0, 0.0, 1.0], [False, True, False]),  # the zero vector
         ("norm([x, 1], 1)", [-1.0, 0.0, 1.0], [False, True, False]),  # a component is 0
@@ -62,15 +64,17 @@ def test_a_stencil_reaches_a_kink_between_its_ends_or_either_end_and_its_centre(
         True,
         False,
     ]
-    # atan2's kink needs both arguments at 0: its constant 0 second argument alone is not one
-    problem, kinks = _kinks("atan2(x, 0)")
+    # atan2's kink needs both arguments at 0, or the first at 0 and the second negative (its
+    # branch cut): its constant 0 second argument alone is not one, nor is a positive one
     xs = np.array([-0.5, 0.01, 0.5])
     reach = np.full(3, 0.1)
-    assert crossings.crossed(problem, "x", kinks, xs, reach).tolist() == [
-        False,
-        True,
-        False,
-    ]
+    for expression, reached in [
+        ("atan2(x, 0)", True),
+        ("atan2(x, -1)", True),
+        ("atan2(x, 1)", False),
+    ]:
+        problem, kinks = _kinks(expression)
+        assert crossings.crossed(problem, "x", kinks, xs, reach).tolist() == [False, reached, False]
 
 
 @pytest.mark.parametrize(

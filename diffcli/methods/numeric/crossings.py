@@ -102,7 +102,7 @@ class _Rule:
     are at the kink where 0, and whether any entry or every entry decides."""
 
     quantities: Callable[[list[np.ndarray]], list[np.ndarray]]
-    every: bool  # all_zero, both_zero: the kink needs every quantity at 0
+    every: bool  # all_zero, both_zero, cut: the kink needs every quantity at 0
 
     def on(self, args: list[np.ndarray], n: int) -> np.ndarray:
         with np.errstate(all="ignore"):  # inf - inf: nan, on no kink
@@ -140,6 +140,8 @@ _RULES = {
     "all_zero": _Rule(lambda args: [args[0]], every=True),
     "equal": _Rule(lambda args: [np.subtract(args[0], args[1])], every=False),
     "both_zero": _Rule(lambda args: [args[0], args[1]], every=True),
+    # atan2(y, x): y at 0 where x is 0 or negative; crossed where y changes sign there
+    "cut": _Rule(lambda args: [args[0], np.maximum(args[1], 0.0)], every=True),
 }
 
 
