@@ -48,6 +48,9 @@ SAMPLED = 1 << 13  # points whose errors the medians are taken from, with a long
 TRUSTED = 2.0**-40  # float64 is the reference where its rounding bound is at most this of it
 PLOTTED = 5000  # points kept for --plot, about
 TRIM_EVERY = 8  # chunks between hand-backs of freed memory (resources.release_freed_memory)
+NOTHING_COMPARED = (  # a method's error where every point is left out (exp(x) past 710)
+    "no point to compare at: f or its exact derivative is not finite at every one (notes)"
+)
 _OVER = re.compile(r"^\s*([A-Za-z]\w*)\s*=\s*([^:]+):([^:]+):\s*(\d+)\s*$")
 
 
@@ -131,7 +134,7 @@ class MethodSummary:
     def figures(self, n: int) -> dict[str, Any]:
         """The summary's figures, its rate over the `n` points done."""
         if self.error or not self.points:
-            return {"ok": False, "error": self.error or "no points"}
+            return {"ok": False, "error": self.error or NOTHING_COMPARED}
         return {
             "ok": True,
             "max_abs_error": self.max_abs,
@@ -534,7 +537,8 @@ def _verdicts(result: GridResult, options: Options) -> None:
     if outside:
         result.notes.append(
             f"{outside:,} {'point' if outside == 1 else 'points'} where f or its exact "
-            "derivative is not finite (outside the domain, or at a singularity) "
+            "derivative is not finite (outside the domain, at a singularity, or past float64's "
+            "range) "
             f"{'is' if outside == 1 else 'are'} left out of the errors"
         )
 

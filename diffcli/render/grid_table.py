@@ -69,15 +69,36 @@ def grid_table(result: GridResult) -> Group:
             style="dim",
         )
     )
-    if not result.agree:
-        mark, style = "✗ disagree", "bold red"
-    elif result.kinks:
-        mark, style = "⚠ agree where f is differentiable; not at its kinks (notes)", "bold yellow"
-    else:
-        mark, style = "✓ agree", "bold green"
-    parts.append(Text(f"{mark}  (exit {result.exit_code})", style=style))
+    parts.append(Text(f"{_verdict(result)}  (exit {result.exit_code})", style=_style(result)))
     parts.extend(Text(f"  note: {note}", style="dim") for note in result.notes)
     return Group(*hanging(parts))
+
+
+def _verdict(result: GridResult) -> str:
+    """The verdict, and where it does not agree, why: a run cut short, methods that could
+    not run or had no point to compare at, or those past their tolerance."""
+    if result.agree:
+        if result.kinks:
+            return "⚠ agree where f is differentiable; not at its kinks (notes)"
+        return "✓ agree"
+    if result.timed_out or result.covered < result.over.n:
+        return f"✗ timed out with {result.covered:,} of {result.over.n:,} points done (notes)"
+    reasons = []
+    failed = [name for name, m in result.methods.items() if m.error is not None]
+    if failed:
+        reasons.append(f"{', '.join(failed)} failed")
+    if any(m.error is None and not m.points for m in result.methods.values()):
+        reasons.append("no point to compare at (notes)")
+    past = [name for name, m in result.methods.items() if m.within is False]
+    if past:
+        reasons.append(f"disagree: {', '.join(past)} past tolerance")
+    return "✗ " + "; ".join(reasons)
+
+
+def _style(result: GridResult) -> str:
+    if not result.agree:
+        return "bold red"
+    return "bold yellow" if result.kinks else "bold green"
 
 
 def save_plot(result: GridResult, path: str) -> None:

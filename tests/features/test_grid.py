@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -240,6 +241,34 @@ def test_a_grid_cut_short_by_the_timeout_gives_rates_over_the_points_done():
     for name, figures in result.to_json()["methods"].items():
         summary = result.methods[name]
         assert figures["points_per_second"] == pytest.approx(result.covered / summary.seconds)
+
+
+@pytest.mark.parametrize(
+    ("args", "verdict"),
+    [
+        (["log(x)", "--over", "x=1e-5:1:1001"], r"✗ disagree: numeric past tolerance"),
+        # f past float64's range at every point: nothing disagreed, nothing was compared
+        (["sinh(x)**2", "--over", "x=700:720:11"], r"✗ no point to compare at \(notes\)"),
+        (
+            ["sin(x)", "--over", "x=0:1:100000000", "--timeout", "0.3"],
+            r"✗ timed out with [\d,]+ of 100,000,000 points done \(notes\)",
+        ),
+    ],
+)
+def test_a_grid_that_does_not_agree_says_why(cli, args, verdict):
+    """The grid's verdict line named every failure "disagree": a run cut short by
+    --timeout, or one where no point could be compared, disagreed with nothing."""
+    result = cli("grad", *args)
+    lines = [line for line in result.stdout.splitlines() if "(exit " in line]
+    assert result.exit_code == 1 and len(lines) == 1
+    assert re.fullmatch(verdict + r"  \(exit 1\)", lines[0]), lines[0]
+
+
+def test_a_failed_method_is_named_in_the_verdict(cli):
+    result = cli("grad", "sin(x)", "--over", "x=0:1:11", "--device", "cuda")
+    if result.exit_code == 0:
+        pytest.skip("CUDA is available: autograd runs")
+    assert "✗ autograd failed  (exit 1)" in result.stdout.splitlines()
 
 
 def test_a_grids_stencil_holds_each_points_stop_gradient_when_split(monkeypatch):
