@@ -38,7 +38,7 @@ from diffcli.core.options import Options
 from diffcli.core.problem import Problem, build_problem
 from diffcli.core.resources import freed_memory_kept, release_freed_memory
 from diffcli.features import truncation
-from diffcli.features.kink_points import KinkPoints
+from diffcli.features.kink_points import KinkPoints, infinite_slopes
 from diffcli.features.truncation import Holding
 from diffcli.methods import load_engines
 
@@ -120,7 +120,9 @@ class MethodSummary:
     worst: tuple[float, float] = (0.0, math.nan)  # (abs error, at x)
     error: str | None = None
     outside: int = 0  # points where the exact derivative is not finite (outside the domain)
+    not_finite: int = 0  # points where this method's value is not finite, and the exact one is
     at_kinks: int = 0  # points where f is not differentiable (left out, as outside ones)
+    slopes: int = 0  # points where f is finite and its slope infinite (left out too)
     # numeric, its stencil taken once: the largest error past its step's truncation error
     # (truncation.py), where the tolerance is held to that; at how many points it was, and
     # the widest allowance there (of |f'|)
@@ -148,6 +150,7 @@ class MethodSummary:
             "rtol": self.rtol,
             "points_outside_domain": self.outside,
             "points_at_kinks": self.at_kinks,
+            "points_with_infinite_slope": self.slopes,
             **({"points_held_to_step": self.held} if self.judged is not None else {}),
             **self.details,
         }
@@ -175,6 +178,7 @@ class GridResult:
     long_double_points: int = 0  # where the reference is long double's, not float64's
     # where f is not differentiable: how many points, by the kink (as the note says it)
     kinks: dict[str, int] = field(default_factory=dict)
+    slopes: int = 0  # and points where f is finite and its slope infinite
     # --timeout came first: a run cut short never agrees, even where time ran out after
     # the last chunk's figures (while its --values rows were being written)
     timed_out: bool = False
@@ -209,7 +213,8 @@ class GridResult:
         some points are at a kink; 1: a disagreement, a failure, time out."""
         if not self.agree:
             return int(ExitStatus.FAILED)
-        return int(ExitStatus.NOT_DIFFERENTIABLE if self.kinks else ExitStatus.AGREE)
+        differentiable = not (self.kinks or self.slopes)
+        return int(ExitStatus.AGREE if differentiable else ExitStatus.NOT_DIFFERENTIABLE)
 
     def to_json(self) -> dict[str, Any]:
         from diffcli.render.numbers import jsonable
@@ -401,8 +406,9 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     plot_stride, sample_stride = max(1, over.n // PLOTTED), max(1, over.n // SAMPLED)
     result.plotted = {k: Strided(over.n, plot_stride) for k in ("f", *columns)}
     for summary in summaries.values():
-        summary.abs_errors = Strided(over.n, sample_stride, np.float32)
-        summary.rel_errors = Strided(over.n, sample_stride, np.float32)
+        # float64, as the errors are: float32 held sinh(x)**2's 2e292 as inf, its median too
+        summary.abs_errors = Strided(over.n, sample_stride)
+        summary.rel_errors = Strided(over.n, sample_stride)
     for name in summaries:  # first use (imports, torch.func's set-up) is not the method's cost
         try:
             runners[name](np.array([over.lo, over.hi]))
@@ -418,7 +424,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         derivative,
         x_symbol,
         kinks,
-        lambda expr: _evaluator(_plan(expr), x_symbol, fixed, np.float64),
+        lambda expr, dtype: _evaluator(_plan(expr), x_symbol, fixed, dtype),
     )
     if held_to is not None:
         summaries["numeric"].judged = 0.0
@@ -448,8 +454,12 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         if not _all_finite(f):
             reference[~np.isfinite(f)] = np.nan
         chunk["reference"] = reference
-        at_kinks = on_kinks(xs) if on_kinks else None
-        against = _Against(xs, reference, sampled, at_kinks)
+        slopes = None
+        if not _all_finite(reference):
+            slopes = infinite_slopes(xs, reference, reference_at.long_double)
+        at_kinks = on_kinks(xs, slopes) if on_kinks else None
+        against = _Against(xs, reference, sampled, at_kinks, slopes)
+        result.slopes += against.slopes
         result.largest = max(result.largest, against.largest)
         _accumulate_all(done, against, chunk, held_to)
         if held_to is not None:
@@ -533,6 +543,17 @@ def _verdicts(result: GridResult, options: Options) -> None:
             "difference averages the two sides; torch picks one subgradient, e.g. relu'(0) = "
             f"0): {'it is' if count == 1 else 'they are'} left out of the errors"
         )
+    if result.slopes:
+        count = result.slopes
+        result.notes.append(
+            f"not differentiable at {count:,} {'point' if count == 1 else 'points'}: f is "
+            "finite there, but its exact derivative is infinite (an infinite slope, as "
+            "sqrt(x)'s at 0; not a jump), so no method can agree with it and there is no "
+            f"subgradient: {'it is' if count == 1 else 'they are'} left out of the errors"
+        )
+    for summary in result.methods.values():
+        if summary.not_finite:
+            result.notes.append(_not_finite_note(summary))
     outside = max((m.outside for m in result.methods.values()), default=0)
     if outside:
         result.notes.append(
@@ -541,6 +562,21 @@ def _verdicts(result: GridResult, options: Options) -> None:
             "range) "
             f"{'is' if outside == 1 else 'are'} left out of the errors"
         )
+
+
+def _not_finite_note(summary: MethodSummary) -> str:
+    """Where a method gave inf or nan and the exact derivative is finite: why, by method."""
+    count = summary.not_finite
+    why = (
+        "its stencil reaches where f is not finite (past the domain's edge, or float64's range)"
+        if summary.name == "numeric"
+        else "a step of its float64 evaluation overflowed, or was undefined (inf - inf, 0 * inf)"
+    )
+    return (
+        f"{summary.name} is not finite at {count:,} {'point' if count == 1 else 'points'} "
+        f"where the exact derivative is (x = {summary.worst[1]:.6g}"
+        f"{' among them' if count > 1 else ''}): {why}"
+    )
 
 
 def _runners(
@@ -724,18 +760,22 @@ class _Against:
         reference: np.ndarray,
         sampled: np.ndarray,
         at_kinks: np.ndarray | None = None,
+        slopes: np.ndarray | None = None,
     ) -> None:
         # a point on a kink where f is not differentiable is counted as that, also where
-        # SymPy's derivative there is not finite (x*sign(x) at 0: 2*x*DiracDelta(x) is nan)
-        kinked = at_kinks if at_kinks is not None and at_kinks.any() else None
+        # SymPy's derivative there is not finite (x*sign(x) at 0: 2*x*DiracDelta(x) is nan);
+        # so is one where f is finite and its slope infinite (sqrt(x) at 0)
+        self.at_kinks = 0 if at_kinks is None else int(np.count_nonzero(at_kinks))
+        self.slopes = 0 if slopes is None else int(np.count_nonzero(slopes))
+        left_out = [mask for mask in (at_kinks, slopes) if mask is not None]
+        kinked = np.logical_or.reduce(left_out) if self.at_kinks or self.slopes else None
         inside = None if _all_finite(reference) else np.isfinite(reference)
-        self.at_kinks = 0 if kinked is None else int(np.count_nonzero(kinked))
         self.outside = 0
         if inside is not None:
             self.outside = int(np.count_nonzero(~inside if kinked is None else ~(inside | kinked)))
         if kinked is not None:
             inside = ~kinked if inside is None else inside & ~kinked
-        self.inside = inside if self.outside or self.at_kinks else None
+        self.inside = inside if self.outside or kinked is not None else None
         if self.inside is not None:
             xs, reference, sampled = xs[inside], reference[inside], sampled[inside]
         self.xs, self.exact, self.sampled = xs, reference, np.flatnonzero(sampled)
@@ -778,6 +818,7 @@ def _accumulate(
     the medians; numeric's past its tolerance held to its step's (held_to)."""
     summary.outside += against.outside
     summary.at_kinks += against.at_kinks
+    summary.slopes += against.slopes
     if against.inside is not None:
         values = values[against.inside]
     if not against.exact.size:
@@ -787,14 +828,16 @@ def _accumulate(
         np.abs(errors, out=errors)
         worst = int(np.argmax(errors))
         if not np.isfinite(errors[worst]):  # nan or inf: the largest error there is
-            np.copyto(errors, np.inf, where=~np.isfinite(errors))
+            lost = ~np.isfinite(errors)
+            summary.not_finite += int(np.count_nonzero(lost))
+            np.copyto(errors, np.inf, where=lost)
         largest = float(errors[worst])
         sampled = errors[against.sampled]
         if held_to is not None and largest > held_to.rtol:
             held_to.collect(against, errors)
+        # relative errors where the exact value is 0 are held at 1e30, not 1e289 (of 1e-300)
         np.divide(errors, against.size, out=errors)
         summary.max_rel = max(summary.max_rel, min(float(errors.max()), 1e30))
-        # errors past float32's range are kept as inf
         assert summary.abs_errors is not None and summary.rel_errors is not None
         summary.abs_errors.add(sampled)
         summary.rel_errors.add(np.minimum(errors[against.sampled], 1e30))

@@ -1,5 +1,6 @@
-"""Which of a grid's points sit on a kink of f where f is not differentiable: those are
-left out of every method's errors, counted and named (grid.py)."""
+"""Which of a grid's points f is not differentiable at: on a kink whose sides differ, or
+where f is finite and its slope infinite. Those are left out of every method's errors,
+counted and named (grid.py), as grad --at says not differentiable there (exit 3)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,13 @@ class KinkPoints:
         self.result, self.kinks = result, kinks
         self.reference_at, self.f_along = reference_at, f_along
 
-    def __call__(self, xs: np.ndarray) -> np.ndarray:
+    def __call__(self, xs: np.ndarray, slopes: np.ndarray | None = None) -> np.ndarray:
+        """Where a kink's sides differ; not at the infinite `slopes`, which take its place
+        (sqrt's own kink at 0), as at a single point (core/verdict.infinite_slope)."""
         problem, name = self.result.problem, self.result.over.name
         masks = crossings.on_kink(problem, name, self.kinks, xs)
-        on = np.flatnonzero(np.logical_or.reduce(masks))
+        on = np.logical_or.reduce(masks)
+        on = np.flatnonzero(on if slopes is None else on & ~slopes)
         kinked = np.zeros(xs.size, dtype=bool)
         if on.size:
             kinked[on[~self._differentiable(xs[on])]] = True
@@ -58,3 +62,17 @@ class KinkPoints:
             rounding = 4 * np.finfo(np.float64).eps * np.maximum(np.abs(f_left), np.abs(f_right))
             continuous = np.abs(f_right - f_left) <= 4 * off * size + rounding
             return continuous & (np.abs(d_right - d_left) <= self.SAME * size)
+
+
+def infinite_slopes(xs: np.ndarray, reference: np.ndarray, long_double: Any) -> np.ndarray | None:
+    """Where f is finite and its exact derivative infinite (sqrt(x), x**0.5, x**x at 0), or
+    None: the reference is inf there (it is nan where f is not finite), and still inf in
+    long double, so past float64's range is not taken for infinite."""
+    candidates = np.flatnonzero(np.isinf(reference))
+    if not candidates.size:
+        return None
+    with np.errstate(all="ignore"):
+        infinite = np.isinf(np.asarray(long_double(xs[candidates]), dtype=np.longdouble))
+    slopes = np.zeros(xs.size, dtype=bool)
+    slopes[candidates[infinite]] = True
+    return slopes if slopes.any() else None

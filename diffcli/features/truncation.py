@@ -38,12 +38,12 @@ class Truncation:
         evaluator: Callable,
         near_kink: tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], float] | None = None,
     ) -> None:
-        """derivative: SymPy's f'; evaluator(expr) makes expr's float64 values at arrays of
+        """derivative: SymPy's f'; evaluator(expr, dtype) makes expr's values at arrays of
         points (the grid's, with the other variables fixed); near_kink: which points' stencils
         (the points, their reach) meet a kink of f, and the tolerance there (of |f'|)."""
         self.derivative, self.x_symbol, self.eps = derivative, x_symbol, eps
         self.evaluator, self.near_kink = evaluator, near_kink
-        self._third: Callable[[np.ndarray], np.ndarray] | None = None
+        self._third: tuple[Callable, Callable] | None = None
 
     def allowed(self, xs: np.ndarray, exact: np.ndarray) -> np.ndarray:
         """The error numeric's step allows at the points xs, whose exact f' is `exact`."""
@@ -55,7 +55,7 @@ class Truncation:
             except Exception:  # SymPy's float forms fail in many ways (DiracDelta(x, 1) of
                 allowance = np.zeros(xs.shape)  # a kink): each means no allowance here
             allowance = np.where(np.isfinite(allowance), allowance, 0.0)
-            np.minimum(allowance, NUMERIC_WIDEST * size, out=allowance)
+            allowance = np.minimum(allowance, NUMERIC_WIDEST * size).astype(np.float64)
         if self.near_kink is not None:
             crossed, rtol = self.near_kink
             at_kink = crossed(xs, h)
@@ -63,9 +63,23 @@ class Truncation:
         return allowance
 
     def _third_at(self, xs: np.ndarray) -> np.ndarray:
+        """The third derivative at xs in float64, and in long double where that is not
+        finite: it may pass float64's range where f' has not (sinh(x)**2 at 355), and the
+        allowance it gives is far less."""
         if self._third is None:  # derived when first asked: most grids never need it
-            self._third = self.evaluator(self.derivative.diff(self.x_symbol, 2))
-        return self._third(xs)
+            third = self.derivative.diff(self.x_symbol, 2)
+            self._third = (
+                self.evaluator(third, np.float64),
+                self.evaluator(third, np.longdouble),
+            )
+        in_float64, in_long_double = self._third
+        values = np.asarray(in_float64(xs))
+        lost = ~np.isfinite(values)
+        if not lost.any():
+            return values
+        values = values.astype(np.longdouble)
+        values[lost] = in_long_double(xs[lost])
+        return values
 
 
 class Holding:

@@ -437,7 +437,7 @@ def test_the_allowance_is_the_truncation_error_of_the_step_taken():
     from diffcli.methods import numeric
 
     x = sp.Symbol("x")
-    truncation = Truncation(1 / x, x, 2.0**-52, lambda expr: sp.lambdify(x, expr, "numpy"))
+    truncation = Truncation(1 / x, x, 2.0**-52, lambda expr, dtype: sp.lambdify(x, expr, "numpy"))
     xs = np.linspace(0.01, 0.02, 11)
     exact = 1 / xs
     errors = np.abs(numeric.along(build_problem("log(x)", "x=1"), "x", xs) - exact)
@@ -473,3 +473,63 @@ def test_a_pole_at_a_grids_end_is_no_internal_error(cli, expression):
     result = cli("grad", "--over", "x=0.0:1e-08:2", "--at", "v=[0.5, -1.5]", "--", expression)
     assert result.exit_code in (0, 1, 3), result.output
     assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("expression", ["sqrt(x)", "x**0.5", "x**x", "sin(sqrt(x))"])
+def test_an_infinite_slope_on_a_grid_is_not_differentiable_as_at_a_point(expression):
+    """f finite and its exact derivative infinite at 0: grad --at 0 says not differentiable
+    (exit 3); the grid counted the point as outside the domain and agreed (exit 0)."""
+    result = run_grid(expression, "x=0:1:11", None, Options())
+    assert result.agree and result.exit_code == 3 == diffcli.compare(expression, at="0").exit_code
+    record = result.to_json()
+    for figures in record["methods"].values():
+        assert figures["points_with_infinite_slope"] == 1
+        assert figures["points_outside_domain"] == figures["points_at_kinks"] == 0
+    assert any("its exact derivative is infinite" in note for note in record["notes"])
+    # past float64's range is not infinite: sinh(x)**2's derivative passes it at 355.1
+    far = run_grid("sinh(x)**2", "x=350:360:11", None, Options())
+    assert far.slopes == 0 and far.methods["symbolic"].outside == 5
+
+
+def test_errors_past_float32s_range_keep_their_size():
+    """sinh(x)**2 at 350-355: errors of 1e290 (of a derivative of 1e306) were sampled in
+    float32, and the median showed inf. Its third derivative passes float64's range where
+    its first has not; the step's allowance comes from long double there, so numeric's
+    truncation error (3e-6 of f') is held to it, as elsewhere."""
+    result = run_grid("sinh(x)**2", "x=350:360:11", None, Options())
+    assert result.agree
+    for name, figures in result.to_json()["methods"].items():
+        assert 0 < figures["median_abs_error"] <= figures["max_abs_error"] < 1e304, name
+
+
+def test_a_stencil_past_the_domains_edge_is_settled():
+    """log(x) at 1e-7: the stencil taken once (h = 6e-6) reaches below 0 and gave nan, and
+    the grid disagreed; f is finite there, so the point is settled as grad --at settles it."""
+    result = run_grid("log(x)", "x=1e-7:1:11", None, Options())
+    assert result.agree and result.methods["numeric"].max_rel < 1e-8
+
+
+def test_a_method_not_finite_where_the_exact_derivative_is_says_where(monkeypatch):
+    """torch's vectorised cosh overflows at 710.4 where libm's does not, and autograd's
+    log(cosh(x)) there was nan: the grid said autograd disagreed, with no word of why."""
+    from diffcli.features import grid
+
+    made = grid._autograd
+
+    def with_a_nan(problem, name, options):
+        runner = made(problem, name, options)
+
+        def at(xs):
+            values = np.array(runner(xs))
+            values[xs == 0.5] = np.nan
+            return values
+
+        return at
+
+    monkeypatch.setattr(grid, "_autograd", with_a_nan)
+    result = run_grid("x**2", "x=0:1:11", None, Options())
+    assert not result.agree and result.methods["autograd"].not_finite == 1
+    assert any(
+        note.startswith("autograd is not finite at 1 point where the exact derivative is (x = 0.5)")
+        for note in result.notes
+    )

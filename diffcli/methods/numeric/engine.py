@@ -17,7 +17,7 @@ from diffcli.methods import HESSIAN, Outcome
 from diffcli.methods.numeric import crossings
 from diffcli.methods.numeric.kit import DTYPES, EPSILON
 from diffcli.methods.numeric.richardson import richardson
-from diffcli.methods.numeric.sampler import AlongSampler, Sampler
+from diffcli.methods.numeric.sampler import AlongSampler, Sampler, f_along
 from diffcli.methods.numeric.stencils import (
     SCHEMES,
     Scheme,
@@ -72,10 +72,10 @@ def along(
 
     A grid wants values at many points about as fast as f itself, so by default a stencil is
     taken once, at its first step, except where it reaches a kink of f (abs, relu, max, ...):
-    differenced across it, it would give neither side's derivative, and those points are
-    settled. `settle` takes every stencil as at a point (the step balanced per point, at
-    twice the evaluations or more). Richardson and the complex step are the same either
-    way."""
+    differenced across it, it would give neither side's derivative; or past where f is
+    finite (log(x) at 1e-7, whose stencil reaches below 0): those points are settled.
+    `settle` takes every stencil as at a point (the step balanced per point, at twice the
+    evaluations or more). Richardson and the complex step are the same either way."""
     per_point = settle or scheme_name in ("richardson", "complex-step")
     sampler = AlongSampler(problem, name, xs, DTYPES[dtype_name], memory_mib, noise=per_point)
     if per_point:
@@ -90,9 +90,10 @@ def along(
             table /= h if k == 1 else h**k
         if step is None:  # a step the user chose is theirs, kink or not
             across = _across_kinks(problem, name, xs, np.max(np.abs(offsets)) * h)
-            if across.size:
-                points = np.ravel(xs)[across]
-                table[across] = along(
+            settled_here = np.union1d(across, _past_an_edge(problem, name, xs, table))
+            if settled_here.size:
+                points = np.ravel(xs)[settled_here]
+                table[settled_here] = along(
                     problem, name, points, scheme_name, dtype_name, None, memory_mib, settle=True
                 )
     return np.asarray(table, dtype=np.float64).reshape(np.shape(xs))
@@ -105,6 +106,17 @@ def _across_kinks(problem: Problem, name: str, xs: np.ndarray, reach: np.ndarray
         return np.arange(0)
     x = np.asarray(xs, dtype=np.float64).ravel()
     return np.flatnonzero(crossings.crossed(problem, name, kinks, x, reach))
+
+
+def _past_an_edge(problem: Problem, name: str, xs: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """The points (indices) where the stencil's value is not finite but f is: it reached
+    past the domain's edge, or float64's range, where a smaller step would not."""
+    with np.errstate(all="ignore"):
+        if np.isfinite(np.sum(table)):  # one pass, no mask, where every value is finite
+            return np.arange(0)
+        lost = np.flatnonzero(~np.isfinite(np.ravel(table)))
+        f = f_along(problem, name, np.asarray(np.ravel(xs)[lost], dtype=np.float64))
+    return lost[np.isfinite(np.ravel(f))]
 
 
 def _weighted_sum(
