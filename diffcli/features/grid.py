@@ -179,6 +179,8 @@ class GridResult:
     # where f is not differentiable: how many points, by the kink (as the note says it)
     kinks: dict[str, int] = field(default_factory=dict)
     slopes: int = 0  # and points where f is finite and its slope infinite
+    # points on a kink where f is differentiable (relu(x) - relu(-x) at 0), compared as any
+    smooth: dict[str, int] = field(default_factory=dict)
     # --timeout came first: a run cut short never agrees, even where time ran out after
     # the last chunk's figures (while its --values rows were being written)
     timed_out: bool = False
@@ -542,6 +544,13 @@ def _verdicts(result: GridResult, options: Options) -> None:
             "there is its convention (SymPy: sign(0) = 0, Heaviside(0) = 1/2; the central "
             "difference averages the two sides; torch picks one subgradient, e.g. relu'(0) = "
             f"0): {'it is' if count == 1 else 'they are'} left out of the errors"
+        )
+    for where, count in result.smooth.items():
+        result.notes.append(
+            f"{where} at {count:,} {'point' if count == 1 else 'points'}, but the one-sided "
+            "derivatives agree there: f is differentiable, and compared as at any other point "
+            "(a method that takes a convention at the kink, as torch's relu'(0) = 0, can miss "
+            "its derivative there)"
         )
     if result.slopes:
         count = result.slopes

@@ -41,14 +41,19 @@ class KinkPoints:
         masks = crossings.on_kink(problem, name, self.kinks, xs)
         on = np.logical_or.reduce(masks)
         on = np.flatnonzero(on if slopes is None else on & ~slopes)
-        kinked = np.zeros(xs.size, dtype=bool)
+        kinked, smooth = np.zeros(xs.size, dtype=bool), np.zeros(xs.size, dtype=bool)
         if on.size:
-            kinked[on[~self._differentiable(xs[on])]] = True
+            differentiable = self._differentiable(xs[on])
+            kinked[on[~differentiable]] = True
+            smooth[on[differentiable]] = True
         for kink, mask in zip(self.kinks, masks):
-            count = int(np.count_nonzero(mask & kinked))
-            if count:
-                where = f"{kink.text} is at its kink ({kink.condition})"
-                self.result.kinks[where] = self.result.kinks.get(where, 0) + count
+            where = f"{kink.text} is at its kink ({kink.condition})"
+            for found, count in (
+                (self.result.kinks, mask & kinked),
+                (self.result.smooth, mask & smooth),
+            ):
+                if count.any():
+                    found[where] = found.get(where, 0) + int(np.count_nonzero(count))
         return kinked
 
     def _differentiable(self, xs: np.ndarray) -> np.ndarray:

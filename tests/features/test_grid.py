@@ -366,9 +366,18 @@ def test_points_on_a_kink_are_left_out_and_the_grid_says_not_differentiable():
     at_zero = np.concatenate(result.kept["x"]) == 0
     assert np.concatenate(result.kept["autograd"])[at_zero].tolist() == [0.0]  # still shown
     assert run_grid("relu(x)", "x=-1:1:10", None, Options()).exit_code == 0  # 0 is not a point
-    for differentiable in ("relu(x)*x", "abs(x)**2", "max(x, x)"):  # on a kink, yet smooth
+    # on a kink, yet smooth: at 0, and max(x, x) at every point
+    for differentiable, on in (("relu(x)*x", 1), ("abs(x)**2", 1), ("max(x, x)", 11)):
         smooth = run_grid(differentiable, "x=-1:1:11", None, Options())
         assert smooth.exit_code == 0 and not smooth.kinks, differentiable
+        assert list(smooth.smooth.values()) == [on], differentiable
+        assert any("but the one-sided derivatives agree there" in n for n in smooth.notes)
+    # f = x, differentiable at 0, where torch's relu'(0) = 0 makes autograd 0: it disagrees,
+    # as at the point, and the note says the kink is there
+    both = run_grid("relu(x) - relu(-x)", "x=-1:1:11", None, Options())
+    assert both.exit_code == 1 == diffcli.compare("relu(x) - relu(-x)", at="0").exit_code
+    assert not both.methods["autograd"].within and both.methods["numeric"].within
+    assert sum(both.smooth.values()) == 2
     # jumps, with equal slopes either side: f is not continuous there (atan2 at the origin,
     # and on its branch cut)
     for jump in ("atan2(x, 0)", "atan2(x, -1)"):
