@@ -311,12 +311,28 @@ def exact_value(
     mpmath raises ZeroDivisionError where SymPy would say zoo (1/log(1)**2 at 40 digits)."""
     expr = without_stop_gradient(expr)
     try:
-        value = expr.evalf(digits, subs=subs)
+        value = _evaluated(expr, subs, digits)
     except ZeroDivisionError:
         value = sp.zoo
     if value is sp.zoo:
         value = _signed_infinity(expr, subs, digits)
     return to_float(value)
+
+
+def _evaluated(expr: sp.Expr, subs: dict[Any, Any], digits: int) -> sp.Expr:
+    """expr.evalf at the point, where it can tell every part of expr from 0. Where it
+    cannot, it answered with a number of no digits: 1/sqrt(1 - x**2) at x = 1 gave 1.3e95,
+    not an infinity (so asin's slope at 1 looked finite). The point substituted exactly then
+    decides where SymPy can: 1 - x**2 is 0 there, and the value zoo; else evalf's answer."""
+    from sympy.core.evalf import PrecisionExhausted
+
+    try:
+        return expr.evalf(digits, subs=subs, strict=True)
+    except PrecisionExhausted:
+        exact = expr.subs(subs)
+    if exact.is_zero or exact in (sp.zoo, sp.oo, sp.S.NegativeInfinity, sp.nan):
+        return exact
+    return exact.evalf(digits)
 
 
 NEARBY = 30  # decimal digits: how close to the point an infinite value's sign is read

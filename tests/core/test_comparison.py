@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -156,6 +157,26 @@ def test_cuda_absent_is_a_clear_error():
 def test_cuda_agrees_with_cpu():
     comparison = diffcli.compare("sum(sin(x)*x)", at="x=linspace(0, 1, 50)", device="cuda")
     assert comparison.agree and comparison.methods["autograd"].details["device"].startswith("cuda")
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "slope"),
+    [
+        ("asin(x)", "x=1", math.inf),
+        ("asin(x)", "x=-1", math.inf),
+        ("acos(x)", "x=1", -math.inf),
+        ("sqrt(1 - x**2)", "x=1", -math.inf),
+        ("asin(x - 0.5)", "x=-0.5", math.inf),
+    ],
+)
+def test_a_pole_behind_an_exact_cancellation_is_infinite(expression, at, slope):
+    """asin'(x) = 1/sqrt(1 - x**2) at 1: SymPy's evalf cannot tell 1 - x**2 from 0 and
+    answered 1.3e95, a number of no digits; the reference said the slope was finite and the
+    methods (inf) disagreed (exit 1). The exact point decides: an infinite slope (exit 3)."""
+    comparison = diffcli.compare(expression, at=at)
+    assert comparison.reference.value["x"] == slope
+    assert comparison.exit_code == 3
+    assert any("infinite slope" in note for note in comparison.notes)
 
 
 def test_subgradients_and_jumps():
