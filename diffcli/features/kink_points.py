@@ -57,15 +57,19 @@ class KinkPoints:
         return kinked
 
     def _differentiable(self, xs: np.ndarray) -> np.ndarray:
-        """Whether f is continuous at each point and its derivative one on both sides."""
+        """Whether f is continuous at each point (its value there the one either side
+        comes to: sign(x**2) at 0 is 0, and 1 either side) and its derivative one on both
+        sides."""
         off = self.NEAR * np.maximum(1.0, np.abs(xs))
-        sides = np.concatenate([xs - off, xs + off])
+        at = np.concatenate([xs - off, xs, xs + off])
         with np.errstate(all="ignore"):
-            f_left, f_right = np.split(np.asarray(self.f_along(sides), dtype=np.float64), 2)
+            f_left, f_at, f_right = np.split(np.asarray(self.f_along(at), dtype=np.float64), 3)
+            sides = np.concatenate([xs - off, xs + off])
             d_left, d_right = np.split(self.reference_at(sides, np.ones(sides.size, bool))[0], 2)
             size = np.maximum(1.0, np.maximum(np.abs(d_left), np.abs(d_right)))
             rounding = 4 * np.finfo(np.float64).eps * np.maximum(np.abs(f_left), np.abs(f_right))
-            continuous = np.abs(f_right - f_left) <= 4 * off * size + rounding
+            reach = 2 * off * size + rounding
+            continuous = (np.abs(f_at - f_left) <= reach) & (np.abs(f_right - f_at) <= reach)
             return continuous & (np.abs(d_right - d_left) <= self.SAME * size)
 
 

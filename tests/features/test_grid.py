@@ -387,7 +387,11 @@ def test_points_on_a_kink_are_left_out_and_the_grid_says_not_differentiable():
     assert run_grid("atan2(x, 1)", "x=-1:1:11", None, Options()).exit_code == 0
 
 
-@pytest.mark.parametrize("expression", ["x*sign(x)", "norm([x, 0])", "hypot(x, 0)", "x/abs(x)"])
+@pytest.mark.parametrize(
+    "expression",
+    # the last two: f is 0 at 0 and 1 on either side, a jump its two sides do not show
+    ["x*sign(x)", "norm([x, 0])", "hypot(x, 0)", "x/abs(x)", "sign(x**2)", "sign(x*sin(3*x))"],
+)
 def test_a_kink_where_sympys_derivative_is_not_finite_is_still_a_kink(expression):
     """These are |x| or sign(x), and SymPy's derivative at 0 is nan (x*sign(x) gives
     2*x*DiracDelta(x) + sign(x); norm([x, 0]) gives x/|x|): the point was counted as outside
