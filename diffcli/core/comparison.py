@@ -113,6 +113,7 @@ def run(problem: Problem, options: Options, budget: Budget | None = None) -> Com
     numeric_result = results.get("numeric")
     if numeric_result is not None and numeric_result.ok and numeric_result.within is False:
         notes.extend(_kinks_in_stencil(problem, numeric_result, kinks))
+        notes.extend(_past_an_edge(problem, numeric_result))
     if "symbolic" in results:
         notes.extend(overflow_notes(results["symbolic"], reference, problem))
     if "numeric" in results and results["numeric"].ok and stops_in(problem.expr):
@@ -321,6 +322,28 @@ def _kinks_in_stencil(problem: Problem, numeric: MethodResult, kinks: list[Any])
         "finite differences average the slopes of both sides; symbolic and autograd give "
         "the one-sided slope at the point"
         for node in kinks_crossed(problem, 2 * step)
+    ]
+
+
+def _past_an_edge(problem: Problem, numeric: MethodResult) -> list[str]:
+    """Why finite differences have no value where f has one: their stencil reaches past
+    the edge of f's domain (x**1.5 at 0), where a one-sided stencil would not."""
+    from diffcli.methods.numeric.crossings import edges_reached
+    from diffcli.render.numbers import short
+
+    step = numeric.details.get("step")
+    values = numeric.value or {}
+    if not step or all(np.all(np.isfinite(v)) for v in values.values()):
+        return []
+    reached = edges_reached(problem, step)
+    if not reached:
+        return []
+    shown = ", ".join(reached[:3]) + (f" and {len(reached) - 3} more" if len(reached) > 3 else "")
+    return [
+        f"finite differences take f on both sides of the point, and f is not finite at "
+        f"{shown} (h = {short(step)}), though it is at the point: the point is at the edge of "
+        "f's domain, where no central difference can be taken; --scheme forward or backward "
+        "takes the side where f is"
     ]
 
 

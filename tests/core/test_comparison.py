@@ -366,3 +366,22 @@ def test_a_kink_inside_the_stencil_but_not_at_the_point_is_named(expression, at,
 def test_a_kink_far_from_the_stencil_is_not_mentioned():
     comparison = diffcli.compare("abs(x)*exp(x)", at="0.5")
     assert not any("finite-difference stencil" in n for n in comparison.notes)
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "move"),
+    [("x**1.5", "x=0", "x - h"), ("sum(sqrt(v))*x", "v=[0, 1], x=1", "v[0] - h")],
+)
+def test_a_stencil_past_the_edge_of_the_domain_says_so(expression, at, move):
+    """At 0, x**1.5 has no value to the left: the central difference is nan, and the note
+    said only that its differences did not shrink. It names the side f has no value on,
+    and the one-sided scheme that works there."""
+    comparison = diffcli.compare(expression, at=at)
+    assert not np.all(
+        np.isfinite(comparison.methods["numeric"].value["x" if "v" not in at else "v"])
+    )
+    assert any(
+        f"f is not finite at {move} " in note and "--scheme forward" in note
+        for note in comparison.notes
+    )
+    assert diffcli.compare("x**1.5", at="x=0", scheme="forward").agree

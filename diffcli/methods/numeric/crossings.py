@@ -155,23 +155,49 @@ def kinks_crossed(problem: Problem, step: float) -> list[Expr]:
     watched = [n for n in walk(problem.expr) if isinstance(n, Call) and n.op and n.op.kink]
     if not watched:
         return []
-    base = leaves(problem, np.float64)
-    rows: dict[str, list[np.ndarray]] = {name: [] for name in base}
-    for name in problem.wrt:
-        for j in range(base[name][0].size):
-            for side in (-step, step):
-                for other, value in base.items():
-                    moved = np.array(value[0], dtype=np.float64)
-                    if other == name:
-                        moved.flat[j] += side
-                    rows[other].append(moved)
-    batch = {name: np.stack([base[name][0], *rows[name]]) for name in base}
+    batch, _ = _moved(problem, step)
     arguments: dict[int, list[Any]] = {}
     with np.errstate(all="ignore"):
         evaluate(
             problem.expr, batch, NumpyBackend(np.float64), _argument_keeper(watched, arguments)
         )
     return [node for node in watched if _crossed(node, arguments.get(id(node), []))]
+
+
+def edges_reached(problem: Problem, step: float) -> list[str]:
+    """The moves of one entry of a wrt variable by `step` either way (x - h, v[1] + h)
+    where f is not finite, though it is at the point: a central difference there reaches
+    past the edge of f's domain (x**1.5 at 0, whose f(-h) is nan), or of float64's range."""
+    if problem.expr is None:
+        return []
+    batch, moves = _moved(problem, step)
+    with np.errstate(all="ignore"):
+        values = np.asarray(evaluate(problem.expr, batch, NumpyBackend(np.float64)))
+    finite = np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
+    if not finite[0]:
+        return []
+    return [move for move, ok in zip(moves, finite[1:]) if not ok]
+
+
+def _moved(problem: Problem, step: float) -> tuple[dict[str, np.ndarray], list[str]]:
+    """A batch of the point (row 0) and the points `step` either side of it along each
+    entry of each wrt variable, and each moved row's name (x - h, v[1] + h)."""
+    from diffcli.lang.point import component_names
+
+    base = leaves(problem, np.float64)
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in base}
+    moves = []
+    for name in problem.wrt:
+        labels = component_names(name, problem.shape_of(name))
+        for j in range(base[name][0].size):
+            for side in (-step, step):
+                moves.append(f"{labels[j]} {'-' if side < 0 else '+'} h")
+                for other, value in base.items():
+                    moved = np.array(value[0], dtype=np.float64)
+                    if other == name:
+                        moved.flat[j] += side
+                    rows[other].append(moved)
+    return {name: np.stack([base[name][0], *rows[name]]) for name in base}, moves
 
 
 def _argument_keeper(watched: list[Expr], arguments: dict[int, list[Any]]) -> Any:
