@@ -68,6 +68,8 @@ CONSTANTS: dict[str, Constant] = {
     "e": Constant("e", math.e, lambda m: m.E),
 }
 
+SOFTPLUS_LINEAR_FROM = 40.0  # softplus(a) = a in float64 from here: e^-40 is below eps
+
 KINKS = {
     "zero": "its argument is 0",
     "equal": "its two arguments are equal",
@@ -369,7 +371,9 @@ OPS: tuple[Op, ...] = (
         1,
         same_shape,
         numpy=_numpy_softplus,
-        torch=lambda m, a: m.nn.functional.softplus(a),
+        # torch's default takes softplus(a) = a past a = 20, where it is off by e^-20 of its
+        # slope (1e-9 of it at 20.7, past autograd's tolerance); past 40 that is below eps
+        torch=lambda m, a: m.nn.functional.softplus(a, threshold=SOFTPLUS_LINEAR_FROM),
         sympy=lambda m, a: m.softplus(a),
     ),
     Op(

@@ -379,6 +379,8 @@ def to_float(value: sp.Expr) -> tuple[float, str | None]:
             if imag != 0 and abs(float(imag)) > 0:
                 return math.nan, "complex"
             number = float(real)
+            if math.isnan(number):  # Heaviside(zoo) + zoo*Heaviside(zoo): no value at all
+                return number, f"undefined ({_short(value)})"
             if math.isinf(number):  # finite, but past float64's largest
                 return number, f"too large for float64 (about {sp.sstr(real.evalf(4))})"
             return number, None

@@ -385,3 +385,13 @@ def test_a_stencil_past_the_edge_of_the_domain_says_so(expression, at, move):
         for note in comparison.notes
     )
     assert diffcli.compare("x**1.5", at="x=0", scheme="forward").agree
+
+
+def test_nan_against_an_undefined_exact_derivative_is_no_agreement():
+    """max(x + 2, log(x)) at 0: SymPy's derivative is Heaviside(zoo) + zoo*Heaviside(zoo),
+    every method gave nan, and nan matched nan with full digits: '✓ agree'. A nan matches
+    no number; the note says the exact derivative is undefined there."""
+    comparison = diffcli.compare("max(x + 2, log(x))", at="x=0")
+    assert comparison.exit_code == 1 and comparison.status == "disagree"
+    assert all(m.abs_error == math.inf and not m.within for m in comparison.methods.values())
+    assert any(n.startswith("the exact derivative is undefined (") for n in comparison.notes)

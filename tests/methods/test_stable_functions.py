@@ -4,6 +4,7 @@ so symbolic answers where the expanded formula overflows in float64. Values from
 
 from __future__ import annotations
 
+import math
 import os
 
 import mpmath as mp
@@ -199,3 +200,14 @@ def test_logsumexp_in_float64_keeps_what_is_past_its_largest_term():
     one_point, many = FLOAT_FORMS[logsumexp]
     assert one_point(-200.0, 0.0) == pytest.approx(float(mp.log1p(mp.exp(-200))), rel=1e-15)
     assert one_point(-200.0, 0.0) == float(many(np.float64(-200.0), np.float64(0.0)))
+
+
+@pytest.mark.parametrize("x", [20.7, 25.0, 39.5])
+def test_autograds_softplus_is_not_linear_past_20(x):
+    """torch's softplus is a past 20 by default, its slope 1 where sigmoid(20.7) is
+    1 - 1e-9: past autograd's tolerance, and the three methods disagreed (a hypothesis
+    example: softplus(hypot(2, 1 + x**2)**3) at 0.938)."""
+    comparison = diffcli.compare("softplus(x)", at=f"x={x}")
+    exact = 1 / (1 + math.exp(-x))
+    assert float(comparison.methods["autograd"].value["x"]) == pytest.approx(exact, rel=1e-15)
+    assert comparison.agree
