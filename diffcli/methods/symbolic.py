@@ -323,12 +323,14 @@ def _evaluated(expr: sp.Expr, subs: dict[Any, Any], digits: int) -> sp.Expr:
     """expr.evalf at the point, where it can tell every part of expr from 0. Where it
     cannot, it answered with a number of no digits: 1/sqrt(1 - x**2) at x = 1 gave 1.3e95,
     not an infinity (so asin's slope at 1 looked finite). The point substituted exactly then
-    decides where SymPy can: 1 - x**2 is 0 there, and the value zoo; else evalf's answer."""
+    decides where SymPy can: 1 - x**2 is 0 there, and the value zoo; else evalf's answer.
+    So it does where evalf fails on an infinity inside a function (TypeError for sin(zoo),
+    in x*sin(1/x)'s derivative at 0): substituted, it is nan."""
     from sympy.core.evalf import PrecisionExhausted
 
     try:
         return expr.evalf(digits, subs=subs, strict=True)
-    except PrecisionExhausted:
+    except (PrecisionExhausted, TypeError):
         exact = expr.subs(subs)
     if exact.is_zero or exact in (sp.zoo, sp.oo, sp.S.NegativeInfinity, sp.nan):
         return exact

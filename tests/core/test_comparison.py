@@ -395,3 +395,13 @@ def test_nan_against_an_undefined_exact_derivative_is_no_agreement():
     assert comparison.exit_code == 1 and comparison.status == "disagree"
     assert all(m.abs_error == math.inf and not m.within for m in comparison.methods.values())
     assert any(n.startswith("the exact derivative is undefined (") for n in comparison.notes)
+
+
+def test_an_infinity_inside_a_function_is_undefined_not_a_failure():
+    """x*sin(1/x) at 0: SymPy's evalf raises TypeError on sin(zoo), and the symbolic method
+    'failed' with it, the reference falling back to Richardson's estimate (0). The
+    expression has no value at 0: the notes say so, and no method fails."""
+    comparison = diffcli.compare("x*sin(1/x)", at="x=0")
+    assert comparison.exit_code == 1 and comparison.reference.source == "exact"
+    assert all(m.ok for m in comparison.methods.values())
+    assert "outside the domain: the function is undefined at this point" in comparison.notes
