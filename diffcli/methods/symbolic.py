@@ -314,9 +314,17 @@ def exact_value(
         value = _evaluated(expr, subs, digits)
     except ZeroDivisionError:
         value = sp.zoo
+    except ValueError as failure:  # Heaviside, Max of a complex value: past the real domain
+        if not any(said in str(failure) for said in _NOT_REAL):
+            raise
+        return math.nan, "complex"
+
     if value is sp.zoo:
         value = _signed_infinity(expr, subs, digits)
     return to_float(value)
+
+
+_NOT_REAL = ("defined only for Real Values", "is not comparable")  # SymPy's ValueErrors
 
 
 def _evaluated(expr: sp.Expr, subs: dict[Any, Any], digits: int) -> sp.Expr:
@@ -352,7 +360,7 @@ def _signed_infinity(expr: sp.Expr, subs: dict[Any, Any], digits: int) -> sp.Exp
         for side in (-1, 1):
             try:
                 near = expr.evalf(digits, subs={**subs, symbol: subs[symbol] + side * offset})
-            except ZeroDivisionError:
+            except (ZeroDivisionError, ValueError):  # ValueError: no real value on that side
                 continue
             if near.is_number and near.is_real and near.is_finite and near != 0:
                 signs.add(1 if near > 0 else -1)
@@ -585,13 +593,21 @@ def _float64(expr: Any, values: dict[Any, float], kit: _ScalarMath) -> float:
     try:
         return float(walk(expr, values, kit))
     except NoFloatForm:
-        return exact_value(expr, {s: sp.Float(v) for s, v in values.items()}, 17)[0]
+        return _by_evalf(expr, values)
     except (ValueError, TypeError):
         return math.nan
     except ZeroDivisionError:  # IEEE's answer, as NumPy gives it: -1/0**2 is -inf, 0/0 nan
-        return float(array_values(expr, {s: np.float64(v) for s, v in values.items()}))
+        try:
+            return float(array_values(expr, {s: np.float64(v) for s, v in values.items()}))
+        except NoFloatForm:  # relu(sign(hypot(1/x, x)))'s derivative at 0 holds a Subs
+            return _by_evalf(expr, values)
     except OverflowError:
         return math.inf
+
+
+def _by_evalf(expr: Any, values: dict[Any, float]) -> float:
+    """expr at float64 values by SymPy's evalf at 17 digits, for a node with no float form."""
+    return exact_value(expr, {s: sp.Float(v) for s, v in values.items()}, 17)[0]
 
 
 def array_values(

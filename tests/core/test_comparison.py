@@ -405,3 +405,25 @@ def test_an_infinity_inside_a_function_is_undefined_not_a_failure():
     assert comparison.exit_code == 1 and comparison.reference.source == "exact"
     assert all(m.ok for m in comparison.methods.values())
     assert "outside the domain: the function is undefined at this point" in comparison.notes
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "exit_code"),
+    [
+        # max of a complex value: SymPy raised "not comparable", and symbolic failed
+        ("max(x, sqrt(x - 1))", "x=0.5", 1),
+        # Heaviside of a complex value, in the sign of the infinity read from either side
+        ("relu(sqrt(x))", "x=0", 3),
+        # 1/x at 0 sent the scalar walk to NumPy, which has no float form for a Subs
+        ("relu(sign(hypot(1/x, x)))", "x=0", 1),
+    ],
+)
+def test_sympys_failures_past_the_real_domain_are_no_method_failures(expression, at, exit_code):
+    """Each of these made the symbolic method fail with SymPy's ValueError or NoFloatForm,
+    and the reference fall back to Richardson's estimate."""
+    comparison = diffcli.compare(expression, at=at)
+    assert comparison.exit_code == exit_code
+    assert all(m.ok for m in comparison.methods.values())
+    assert comparison.reference.source == "exact"
+    if expression.startswith("max"):  # f has no value there: no word on the kink check
+        assert not any("could not be computed" in note for note in comparison.notes)
