@@ -342,11 +342,15 @@ def _past_an_edge(problem: Problem, numeric: MethodResult) -> list[str]:
     if not reached:
         return []
     shown = ", ".join(reached[:3]) + (f" and {len(reached) - 3} more" if len(reached) > 3 else "")
+    one_sided = (
+        ""
+        if problem.command == "hessian"
+        else "; --scheme forward or backward takes the side where f is"
+    )
     return [
         f"finite differences take f on both sides of the point, and f is not finite at "
-        f"{shown} (h = {short(step)}), though it is at the point: the point is at the edge of "
-        "f's domain, where no central difference can be taken; --scheme forward or backward "
-        "takes the side where f is"
+        f"{shown} (h = {short(step)}), though it is at the point: the stencil leaves f's "
+        f"domain, or float64's range, and no central difference can be taken here{one_sided}"
     ]
 
 

@@ -242,6 +242,8 @@ def infinite_slope(problem: Problem, reference: Reference, kinks: list[Kink]) ->
         return None
     if any(p.startswith(("outside the domain", "overflow")) for p in reference.problems):
         return None  # f itself is not finite: a pole (1/x at 0), not a slope
+    if any("too large for float64" in p for p in reference.problems):
+        return None  # finite, past float64's range (a Hessian entry of 1e600): not a slope
     site = next((k for k in kinks if not k.differentiable), None)
     if site is not None and not site.jump:
         return None  # a kink with finite sides: its subgradients say more

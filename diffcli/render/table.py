@@ -282,9 +282,9 @@ def _verdict(comparison: Comparison) -> Text:
     else:
         kink = next(k for k in comparison.kinks if not k.differentiable)
         if kink.infinite:
-            slopes = "; ".join(
-                f"{_label(comparison, name)} = {array(kink.right[name], 6)}"
-                for name in comparison.problem.wrt
+            slopes = "; ".join(  # the exact values: a Hessian's, for hessian
+                f"{_label(comparison, name)} = {array(value, 6)}"
+                for name, value in kink.right.items()
             )
             text.append(f": {kink.where} has an infinite slope here ({slopes})")
             text.append(f"  (exit {comparison.exit_code})", style="dim")

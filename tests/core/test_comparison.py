@@ -427,3 +427,18 @@ def test_sympys_failures_past_the_real_domain_are_no_method_failures(expression,
     assert comparison.reference.source == "exact"
     if expression.startswith("max"):  # f has no value there: no word on the kink check
         assert not any("could not be computed" in note for note in comparison.notes)
+
+
+def test_a_hessian_past_float64s_range_is_no_infinite_slope_and_renders(cli):
+    """A hypothesis example: the table's verdict for an infinite slope read the gradient's
+    variables from a Hessian's reference (KeyError: an internal error), and a Hessian entry
+    of 1e600, past float64's range, was taken for an infinite slope. Nor does the note on
+    a stencil past the domain suggest --scheme forward, which the Hessian does not take."""
+    point = "v=arange(2), A=[[1e300, 1], [1, 1]]"
+    comparison = diffcli.compare("pow(sum(v), trace(A))", at=point, command="hessian")
+    assert comparison.exit_code == 1 and not comparison.kinks
+    assert not any("--scheme" in note for note in comparison.notes)
+    shown = cli("hessian", "pow(sum(v), trace(A))", "--at", point)
+    assert shown.exit_code == 1 and "internal error" not in shown.output
+    slope = cli("hessian", "sqrt(x)*y", "--at", "x=0, y=1")
+    assert slope.exit_code == 3 and "has an infinite slope here (H = " in slope.output
