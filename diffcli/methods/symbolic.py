@@ -339,7 +339,10 @@ def _evaluated(expr: sp.Expr, subs: dict[Any, Any], digits: int) -> sp.Expr:
     try:
         return expr.evalf(digits, subs=subs, strict=True)
     except (PrecisionExhausted, TypeError):
-        exact = expr.subs(subs)
+        try:
+            exact = expr.subs(subs)
+        except TypeError:  # "Invalid NaN comparison": a part of it has no value there
+            return sp.nan
     if exact.is_zero or exact in (sp.zoo, sp.oo, sp.S.NegativeInfinity, sp.nan):
         return exact
     return exact.evalf(digits)

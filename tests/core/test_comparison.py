@@ -416,6 +416,9 @@ def test_an_infinity_inside_a_function_is_undefined_not_a_failure():
         ("relu(sqrt(x))", "x=0", 3),
         # 1/x at 0 sent the scalar walk to NumPy, which has no float form for a Subs
         ("relu(sign(hypot(1/x, x)))", "x=0", 1),
+        # SymPy's TypeError "Invalid NaN comparison", from evalf and again from subs
+        ("x / atan2(atan(x), sqrt(1/x))", "x=0", 1),
+        ("abs(sqrt(x / (x**2 - 0.25)))", "x=0.5", 1),
     ],
 )
 def test_sympys_failures_past_the_real_domain_are_no_method_failures(expression, at, exit_code):
