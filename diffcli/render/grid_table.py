@@ -78,8 +78,16 @@ def _verdict(result: GridResult) -> str:
     """The verdict, and where it does not agree, why: a run cut short, methods that could
     not run or had no point to compare at, or those past their tolerance."""
     if result.agree:
-        if result.kinks:
-            return "⚠ agree where f is differentiable; not at its kinks (notes)"
+        where = [
+            w
+            for w, n in (
+                ("at its kinks", result.kinks),
+                ("where its slope is infinite", result.slopes),
+            )
+            if n
+        ]
+        if where:
+            return f"⚠ agree where f is differentiable; not {' or '.join(where)} (notes)"
         return "✓ agree"
     if result.timed_out or result.covered < result.over.n:
         return f"✗ timed out with {result.covered:,} of {result.over.n:,} points done (notes)"
@@ -98,7 +106,7 @@ def _verdict(result: GridResult) -> str:
 def _style(result: GridResult) -> str:
     if not result.agree:
         return "bold red"
-    return "bold yellow" if result.kinks else "bold green"
+    return "bold yellow" if result.kinks or result.slopes else "bold green"
 
 
 def save_plot(result: GridResult, path: str) -> None:

@@ -546,3 +546,10 @@ def test_a_method_not_finite_where_the_exact_derivative_is_says_where(monkeypatc
         note.startswith("autograd is not finite at 1 point where the exact derivative is (x = 0.5)")
         for note in result.notes
     )
+
+
+def test_a_grid_with_an_infinite_slope_says_where_it_agrees(cli):
+    """sqrt(x) over [0, 1] exits 3 for its slope at 0; the verdict said '✓ agree'."""
+    result = cli("grad", "sqrt(x)", "--over", "x=0:1:11")
+    verdict = "⚠ agree where f is differentiable; not where its slope is infinite (notes)"
+    assert result.exit_code == 3 and f"{verdict}  (exit 3)" in result.stdout.splitlines()
