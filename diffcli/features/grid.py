@@ -456,11 +456,10 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         if not _all_finite(f):
             reference[~np.isfinite(f)] = np.nan
         chunk["reference"] = reference
-        slopes = None
-        if not _all_finite(reference):
-            slopes = infinite_slopes(xs, reference, reference_at.long_double)
+        finite = _all_finite(reference)
+        slopes = None if finite else infinite_slopes(xs, reference, reference_at.long_double)
         at_kinks = on_kinks(xs, slopes) if on_kinks else None
-        against = _Against(xs, reference, sampled, at_kinks, slopes)
+        against = _Against(xs, reference, sampled, at_kinks, slopes, finite)
         result.slopes += against.slopes
         result.largest = max(result.largest, against.largest)
         _accumulate_all(done, against, chunk, held_to)
@@ -770,6 +769,7 @@ class _Against:
         sampled: np.ndarray,
         at_kinks: np.ndarray | None = None,
         slopes: np.ndarray | None = None,
+        finite: bool | None = None,  # whether every value of the reference is (if known)
     ) -> None:
         # a point on a kink where f is not differentiable is counted as that, also where
         # SymPy's derivative there is not finite (x*sign(x) at 0: 2*x*DiracDelta(x) is nan);
@@ -778,7 +778,8 @@ class _Against:
         self.slopes = 0 if slopes is None else int(np.count_nonzero(slopes))
         left_out = [mask for mask in (at_kinks, slopes) if mask is not None]
         kinked = np.logical_or.reduce(left_out) if self.at_kinks or self.slopes else None
-        inside = None if _all_finite(reference) else np.isfinite(reference)
+        finite = _all_finite(reference) if finite is None else finite
+        inside = None if finite else np.isfinite(reference)
         self.outside = 0
         if inside is not None:
             self.outside = int(np.count_nonzero(~inside if kinked is None else ~(inside | kinked)))

@@ -19,11 +19,11 @@ class KinkPoints:
     """Where a chunk's points sit on a kink of f and f is not differentiable there, counted
     by kink for the notes. As at a single point (core/verdict.find_kinks), a point on a
     kink is differentiable when f is continuous there and its exact derivative the same
-    just off it on either side (relu(x)*x at 0): that one is compared as any other. Not
-    decided the same way where SymPy's derivative there is not finite: x*sign(x) at 0 is
-    |x| at its kink (counted here, as abs(x) is), and norm([x, 0])**2 there is
-    differentiable (counted out with the points where the exact derivative is not
-    finite, as sqrt's at 0 is)."""
+    just off it on either side (relu(x)*x at 0): that one is compared as any other, and
+    counted for a note. So it is where SymPy's derivative at the point is not finite:
+    x*sign(x) at 0 is |x| at its kink (counted here, as abs(x) is), and norm([x, 0])**2
+    there is differentiable (counted out with the points where the exact derivative is
+    not finite)."""
 
     NEAR = 2.0**-30  # how far off the point the sides are looked at, relative to its size
     SAME = 1e-5  # one-sided values this close (relative) are one

@@ -318,7 +318,6 @@ def exact_value(
         if not any(said in str(failure) for said in _NOT_REAL):
             raise
         return math.nan, "complex"
-
     if value is sp.zoo:
         value = _signed_infinity(expr, subs, digits)
     return to_float(value)
