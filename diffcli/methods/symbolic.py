@@ -323,7 +323,8 @@ def exact_value(
     return to_float(value)
 
 
-_NOT_REAL = ("defined only for Real Values", "is not comparable")  # SymPy's ValueErrors
+# SymPy's ValueErrors for a value that is not real (Heaviside, Max of one; evalf's own)
+_NOT_REAL = ("defined only for Real Values", "is not comparable", "complex zero")
 
 
 def _evaluated(expr: sp.Expr, subs: dict[Any, Any], digits: int) -> sp.Expr:

@@ -445,3 +445,25 @@ def test_a_hessian_past_float64s_range_is_no_infinite_slope_and_renders(cli):
     assert shown.exit_code == 1 and "internal error" not in shown.output
     slope = cli("hessian", "sqrt(x)*y", "--at", "x=0, y=1")
     assert slope.exit_code == 3 and "has an infinite slope here (H = " in slope.output
+
+
+@pytest.mark.parametrize(
+    ("expression", "at"),
+    [("sum(abs(v))", "v=[1e-8, -1e-8]"), ("max(prod(v*v), abs(x))", "v=[-1, 2], x=0.5")],
+)
+def test_a_hessian_that_is_zero_by_structure_is_computed_by_autograd(expression, at):
+    """torch.func hands back a ZeroTensor for a Hessian that is 0 by structure, and
+    converting it to NumPy raised: autograd 'failed' on the Hessian of sum(abs(v))."""
+    comparison = diffcli.compare(expression, at=at, command="hessian")
+    assert comparison.agree and comparison.methods["autograd"].ok
+    table = comparison.methods["autograd"].value["hessian"]
+    assert np.all(table[-1] == 0)  # the last variable's row: 0 by structure
+
+
+def test_evalfs_complex_zero_of_unknown_accuracy_is_no_method_failure():
+    """A property fuzz: evalf raised 'got complex zero with unknown accuracy' at a point
+    where sqrt(log(v)) has no real value, and the symbolic method failed with it."""
+    comparison = diffcli.compare(
+        "dot(sin(v), sqrt(log(v))) * sin(x)", at="v=[0, 1], x=-1", command="hessian"
+    )
+    assert all(m.ok for m in comparison.methods.values())

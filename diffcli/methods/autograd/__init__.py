@@ -497,7 +497,10 @@ def _higher_order(output: torch.Tensor, x: torch.Tensor, order: int) -> np.ndarr
 
 
 def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
-    return tensor.detach().to("cpu", torch.float64).numpy()
+    """As float64 NumPy, sharing memory where it can; force: torch.func hands back a
+    ZeroTensor for a derivative that is 0 by structure (the Hessian of sum(abs(v))), which
+    plain .numpy() refuses."""
+    return tensor.detach().to("cpu", torch.float64).numpy(force=True)
 
 
 def with_torch_forms(problem: Problem) -> Problem:
