@@ -318,6 +318,12 @@ def exact_value(
         if not any(said in str(failure) for said in _NOT_REAL):
             raise
         return math.nan, "complex"
+    # evalf at an extreme point (exp of 1e600 asks for 1e600 bits) overflows Python's own
+    # numbers, or trips on a message of SymPy's own (AttributeError): no value to give
+    except OverflowError:
+        return math.nan, "too large to evaluate (Python's numbers overflow in SymPy's evalf)"
+    except AttributeError:
+        return math.nan, "not something SymPy can evaluate here (AttributeError in evalf)"
     if value is sp.zoo:
         value = _signed_infinity(expr, subs, digits)
     return to_float(value)
@@ -329,23 +335,31 @@ _NOT_REAL = ("defined only for Real Values", "is not comparable", "complex zero"
 
 def _evaluated(expr: sp.Expr, subs: dict[Any, Any], digits: int) -> sp.Expr:
     """expr.evalf at the point, where it can tell every part of expr from 0. Where it
-    cannot, it answered with a number of no digits: 1/sqrt(1 - x**2) at x = 1 gave 1.3e95,
-    not an infinity (so asin's slope at 1 looked finite). The point substituted exactly then
-    decides where SymPy can: 1 - x**2 is 0 there, and the value zoo; else evalf's answer.
-    So it does where evalf fails on an infinity inside a function (TypeError for sin(zoo),
-    in x*sin(1/x)'s derivative at 0): substituted, it is nan."""
+    cannot, it answers with a number of no digits: 1/sqrt(1 - x**2) at x = 1 gave 1.3e95,
+    not an infinity (so asin's slope at 1 looked finite). Taken again at twice the digits,
+    such a number grows with them (7.9e101 at 80), as a pole's does: that is zoo. A zero
+    the terms cancel to shrinks instead, and to_float reads it as 0. Where evalf fails on
+    an infinity or a nan inside a function (TypeError for sin(zoo), in x*sin(1/x)'s
+    derivative at 0), the value is undefined. (Substituting the point exactly instead
+    decides such cases too, but SymPy then factors huge integers: 1e300's, for sqrt.)"""
     from sympy.core.evalf import PrecisionExhausted
 
     try:
-        return expr.evalf(digits, subs=subs, strict=True)
-    except (PrecisionExhausted, TypeError):
         try:
-            exact = expr.subs(subs)
-        except TypeError:  # "Invalid NaN comparison": a part of it has no value there
-            return sp.nan
-    if exact.is_zero or exact in (sp.zoo, sp.oo, sp.S.NegativeInfinity, sp.nan):
-        return exact
-    return exact.evalf(digits)
+            return expr.evalf(digits, subs=subs, strict=True)
+        except PrecisionExhausted:
+            value = expr.evalf(digits, subs=subs)
+            closer = expr.evalf(2 * digits, subs=subs)
+    except TypeError:  # sin(zoo); "Invalid NaN comparison"
+        return sp.nan
+    try:
+        growing = bool(abs(closer) > POLE_GROWTH * abs(value))
+    except TypeError:  # a nan: no order
+        growing = False
+    return sp.zoo if growing else value
+
+
+POLE_GROWTH = 1000  # how much more a value of no digits is at twice them, for a pole
 
 
 NEARBY = 30  # decimal digits: how close to the point an infinite value's sign is read
