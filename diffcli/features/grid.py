@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from diffcli.core.deadline import TimedOut, deadline
+from diffcli.core.deadline import TimedOut, deadline, shielded
 from diffcli.core.errors import ExitStatus, OptionError
 from diffcli.core.options import Options
 from diffcli.core.problem import Problem, build_problem
@@ -277,8 +277,6 @@ class ValuesFile:
     def write(self, columns: dict[str, np.ndarray]) -> None:
         """A chunk's rows. A --timeout may cut them short (a CSV chunk takes about a second
         to write): what counts, and what closing keeps, are whole chunks' rows."""
-        from diffcli.core.deadline import shielded
-
         if self.npy:
             table = np.empty(len(columns[self.names[0]]), dtype=self.dtype)
             for name in self.names:
@@ -713,15 +711,24 @@ def in_halves(work: Any, xs: np.ndarray, *more: np.ndarray) -> Any:
 def _at_once(tasks: list[Any]) -> list[Any]:
     """Each task's result, in order: the first in this thread while the pool's threads run
     the others. (With this thread only waiting, every call paid a hand-over more: 0.14 ms
-    against 0.06, as much as a cheap function's whole half-chunk.)"""
+    against 0.06, as much as a cheap function's whole half-chunk.)
+
+    Handing tasks over and waiting for them is shielded from --timeout: TimedOut raised
+    inside the pool's locks (a future's condition, held by the wait) would leave one held,
+    and the worker that finishes that future, and the exit that joins the worker, waiting
+    for it for ever. The deadline is raised once they are let go; the work itself, in
+    this thread, stays interruptible."""
     if len(tasks) < 2 or WORKERS == 1:
         return [task() for task in tasks]
-    later = [_pool(os.getpid()).submit(task) for task in tasks[1:]]
+    with shielded():
+        later = [_pool(os.getpid()).submit(task) for task in tasks[1:]]
     try:
         first = tasks[0]()
     finally:  # the others' writes end before their arrays go, even on a failure here
-        concurrent.futures.wait(later)
-    return [first, *(future.result() for future in later)]
+        with shielded():
+            concurrent.futures.wait(later)
+    with shielded():
+        return [first, *(future.result() for future in later)]
 
 
 PARALLEL_FROM = 1 << 14  # points below which one thread is quicker

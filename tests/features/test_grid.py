@@ -553,3 +553,29 @@ def test_a_grid_with_an_infinite_slope_says_where_it_agrees(cli):
     result = cli("grad", "sqrt(x)", "--over", "x=0:1:11")
     verdict = "⚠ agree where f is differentiable; not where its slope is infinite (notes)"
     assert result.exit_code == 3 and f"{verdict}  (exit 3)" in result.stdout.splitlines()
+
+
+def test_handing_work_to_the_pool_and_waiting_for_it_is_shielded_from_the_deadline(monkeypatch):
+    """A TimedOut raised inside concurrent.futures' locks (the wait holds each future's
+    condition) would leave one held: the worker finishing that future, and the exit that
+    joins the worker, then wait for ever (a test run hung so after a --timeout test). The
+    hand-over and the wait run shielded; the deadline is raised after them."""
+    import concurrent.futures
+
+    from diffcli.core import deadline
+    from diffcli.features import grid
+
+    seen = []
+    wait = concurrent.futures.wait
+
+    def watched(futures, *args, **kwargs):
+        seen.append(deadline._State.shield)
+        return wait(futures, *args, **kwargs)
+
+    monkeypatch.setattr(grid, "WORKERS", 2)
+    monkeypatch.setattr(concurrent.futures, "wait", watched)
+    assert grid._at_once([lambda: 1, lambda: 2, lambda: 3]) == [1, 2, 3]
+    assert seen and all(shield > 0 for shield in seen)
+    with pytest.raises(deadline.TimedOut), deadline.deadline(0.01):
+        while True:  # work in this thread stays interruptible
+            grid._at_once([lambda: sum(range(1000)), lambda: 2])
