@@ -315,9 +315,11 @@ def exact_value(
     except ZeroDivisionError:
         value = sp.zoo
     except ValueError as failure:  # Heaviside, Max of a complex value: past the real domain
-        if not any(said in str(failure) for said in _NOT_REAL):
-            raise
-        return math.nan, "complex"
+        if any(said in str(failure) for said in _NOT_REAL):
+            return math.nan, "complex"
+        if "inf or nan" in str(failure):  # mpmath's, for an infinity where SymPy wants an int
+            return math.nan, "undefined (an infinity inside it)"
+        raise
     # evalf at an extreme point (exp of 1e600 asks for 1e600 bits) overflows Python's own
     # numbers, or trips on a message of SymPy's own (AttributeError): no value to give
     except OverflowError:

@@ -426,6 +426,8 @@ def test_an_infinity_inside_a_function_is_undefined_not_a_failure():
         ("exp(cos(x) / asin(cos(x)))", "x=1e300", 1),
         # substituting 1e300 exactly made SymPy factor huge integers (and raise)
         ("asin(x/3) * acos(x) / cos(x)", "x=1e300", 1),
+        # mpmath's "cannot convert inf or nan to int", from 1/x**2 at 0 inside hypot
+        ("hypot(hypot(x, 1/x**2) - sign(x), max(sign(x**2 - 2), tanh(x**5)))", "x=0", 3),
     ],
 )
 def test_sympys_failures_past_the_real_domain_are_no_method_failures(expression, at, exit_code):
