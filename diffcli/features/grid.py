@@ -83,6 +83,8 @@ def parse_over(text: str) -> Over:
     count = int(n)
     if not (math.isfinite(a) and math.isfinite(b)) or count < 2 or count > MAX_POINTS:
         raise OptionError(f"--over {text}: A and B finite, and 2 <= N <= {MAX_POINTS:,}")
+    if not math.isfinite(b - a):  # the spacing would be inf, and the points inf and nan
+        raise OptionError(f"--over {text}: B - A must be within float64's range (1.8e308)")
     return Over(name, a, b, count)
 
 
