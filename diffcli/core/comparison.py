@@ -255,7 +255,15 @@ def _exact(
         return Reference(None, None), None, seconds, _one_line(failure), None
     if outside:
         problems.insert(0, outside)
+    elif any(p.startswith(UNEVALUATED) for p in problems):
+        # SymPy has the formula but no number for it here (a Heaviside of atan2 written as a
+        # complex log): that says nothing of the derivative, and a numeric estimate stands
+        # in, as where SymPy fails outright
+        return Reference(None, None, problems), outcome, seconds, None, derived
     return Reference("exact", values, problems), outcome, seconds, None, derived
+
+
+UNEVALUATED = "the exact derivative is not something SymPy can evaluate"
 
 
 class _StoredPoint(NamedTuple):

@@ -181,6 +181,8 @@ def overflow_notes(result: MethodResult, reference: Reference, problem: Problem)
 
     if not result.ok or result.value is None or reference.value is None:
         return []
+    if reference.source != "exact":  # an estimate's value says nothing of the exact one
+        return []
     entries: list[str] = []
     for name, value in result.value.items():
         exact = reference.value.get(name)
