@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from diffcli.core.problem import Problem
 from diffcli.lang.evaluate import evaluate
@@ -675,7 +676,36 @@ def formulas(result: Symbolic) -> dict[str, Any]:
 @lru_cache(maxsize=4096)
 def _text(expr: sp.Expr) -> str:
     """SymPy's printer is slow; a batch prints the same derivatives at many points."""
-    return sp.sstr(expr)
+    return formula_text(expr)
+
+
+def formula_text(expr: Any) -> str:
+    """A SymPy formula as text, in the expression language's spelling where it has one
+    (abs, min, max, e, not SymPy's Abs, Min, Max, E): what the tool shows can be given back
+    to it (check --answer). Heaviside and DiracDelta, which the language lacks, keep
+    SymPy's names."""
+    return _LanguagePrinter().doprint(expr)
+
+
+class _LanguagePrinter(StrPrinter):
+    def _print_Abs(self, expr: Any) -> str:
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Min(self, expr: Any) -> str:
+        return self._pairwise("min", expr.args)
+
+    def _print_Max(self, expr: Any) -> str:
+        return self._pairwise("max", expr.args)
+
+    def _print_Exp1(self, expr: Any) -> str:
+        return "e"
+
+    def _pairwise(self, name: str, args: tuple) -> str:
+        """The language's min and max take two arguments: SymPy's of more are nested."""
+        first, *rest = args
+        if not rest:
+            return self._print(first)
+        return f"{name}({self._print(first)}, {self._pairwise(name, tuple(rest))})"
 
 
 def formulas_latex(result: Symbolic, limit: int = 36) -> dict[str, Any]:

@@ -124,12 +124,13 @@ def _pairs(truth: Any, given: Any) -> list[tuple[Any, Any]] | None:
 
 def _text(truth: Any) -> str:
     import numpy as np
-    import sympy as sp
+
+    from diffcli.methods.symbolic import formula_text
 
     array = np.asarray(truth, dtype=object)
     if array.ndim == 0:
-        return sp.sstr(array.item())
-    return str(np.vectorize(sp.sstr, otypes=[object])(array).tolist()).replace("'", "")
+        return formula_text(array.item())
+    return str(np.vectorize(formula_text, otypes=[object])(array).tolist()).replace("'", "")
 
 
 def _spot_check(result: CheckResult, derived: Any, pairs: list[tuple[Any, Any]]) -> None:

@@ -37,16 +37,16 @@ class Explanation:
     simplified: Any
 
     def text(self) -> str:
-        import sympy as sp
+        from diffcli.methods.symbolic import formula_text
 
         lines = [f"d/d{self.wrt} [{self.expression}]"]
         for i, step in enumerate(self.steps, 1):
             indent = "  " * step.depth
             lines.append(f"{i:>3}. {indent}{step.rule}: {step.formula}")
             if step.result is not None and step.depth > 0 and step.rule not in _LEAF_RULES:
-                lines.append(f"     {indent}  = {sp.sstr(step.result)}")
-        lines.append(f"  → d/d{self.wrt} = {sp.sstr(self.result)}")
-        lines.append(f"  simplified: {sp.sstr(self.simplified)}")
+                lines.append(f"     {indent}  = {formula_text(step.result)}")
+        lines.append(f"  → d/d{self.wrt} = {formula_text(self.result)}")
+        lines.append(f"  simplified: {formula_text(self.simplified)}")
         return "\n".join(lines)
 
     def latex(self) -> str:
@@ -234,7 +234,7 @@ def _function_rule(walker: _Walker, node: Call, depth: int) -> Any:
     """A function of one or more arguments: its table entry, times the chain rule."""
     import sympy as sp
 
-    from diffcli.methods.symbolic import SympyKit
+    from diffcli.methods.symbolic import SympyKit, formula_text
 
     assert node.op is not None
     dummies = [sp.Symbol(f"u{i}", real=True) for i in range(len(node.args))]
@@ -244,7 +244,7 @@ def _function_rule(walker: _Walker, node: Call, depth: int) -> Any:
     name = to_text(node).split("(")[0]
     if len(node.args) == 1:
         (u,) = node.args
-        table = f"d {name}(u)/du = {sp.sstr(partials[0].subs(dummies[0], sp.Symbol('u')))}"
+        table = f"d {name}(u)/du = {formula_text(partials[0].subs(dummies[0], sp.Symbol('u')))}"
         if isinstance(u, Var):
             step = walker._open(depth, "table", node, table)
             return walker._close(step, partials[0].subs(values))

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+import diffcli
 from diffcli.core.errors import DiffcliError
 from diffcli.teaching.check import check
 
@@ -60,3 +61,21 @@ def test_cli_exit_codes_and_json(cli):
     record = json.loads(cli("check", "exp(x)", "--answer", "exp(x)", "--format", "json").stdout)
     assert record["correct"] is True and record["derivative"] == "exp(x)"
     assert cli("check", "x", "--answer", "((").exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("expression", "spelled"),
+    [
+        ("sin(abs(sin(3*x)))", "abs(sin(3*x))"),
+        ("abs(x)*x + max(x, 0)", "abs(x)"),
+        ("min(x, min(x**2, 3))*x", "min("),
+    ],
+)
+def test_the_formula_shown_is_in_the_languages_spelling_and_checks_as_right(expression, spelled):
+    """The formula was SymPy's text (Abs, Max, Min): given back to check --answer, it was
+    'unknown function Abs'. It is spelled as the language spells it, and checks as right
+    where the language has every function in it (Heaviside it lacks)."""
+    formula = diffcli.compare(expression, at="x=0.3").methods["symbolic"].details["formula"]["x"]
+    assert spelled in formula and not any(name in formula for name in ("Abs(", "Max(", "Min("))
+    if "Heaviside" not in formula:
+        assert check(expression, formula).correct
