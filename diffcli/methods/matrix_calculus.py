@@ -279,10 +279,13 @@ def _jacobi(form: Any) -> Any:
 
 @lru_cache(maxsize=128)
 def display(form: Any) -> str:
-    """SymPy's text with det, trace and inverses as people write them: det(X)*X^-T.
+    """The formula's text (det, trace: symbolic.formula_text) with inverses as people write
+    them: det(X)*X^-T.
 
     Printing a matrix expression takes milliseconds; a batch shows the same forms often."""
-    text = sp.sstr(form).replace("Determinant(", "det(").replace("Trace(", "trace(")
+    from diffcli.methods.symbolic import formula_text
+
+    text = formula_text(form)
     text = re.sub(r"(\w+)\.T\*\*\(-1\)", r"\1^-T", text)
     return re.sub(r"(\w+)\*\*\(-1\)", r"\1^-1", text)
 

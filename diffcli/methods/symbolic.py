@@ -681,9 +681,9 @@ def _text(expr: sp.Expr) -> str:
 
 def formula_text(expr: Any) -> str:
     """A SymPy formula as text, in the expression language's spelling where it has one
-    (abs, min, max, e, not SymPy's Abs, Min, Max, E): what the tool shows can be given back
-    to it (check --answer). Heaviside and DiracDelta, which the language lacks, keep
-    SymPy's names."""
+    (abs, min, max, e, det, trace, not SymPy's Abs, Min, Max, E, Determinant, Trace): what
+    the tool shows can be given back to it (check --answer). Heaviside and DiracDelta,
+    which the language lacks, keep SymPy's names."""
     return _LanguagePrinter().doprint(expr)
 
 
@@ -699,6 +699,12 @@ class _LanguagePrinter(StrPrinter):
 
     def _print_Exp1(self, expr: Any) -> str:
         return "e"
+
+    def _print_Determinant(self, expr: Any) -> str:
+        return f"det({self._print(expr.arg)})"
+
+    def _print_Trace(self, expr: Any) -> str:
+        return f"trace({self._print(expr.arg)})"
 
     def _pairwise(self, name: str, args: tuple) -> str:
         """The language's min and max take two arguments: SymPy's of more are nested."""
