@@ -61,10 +61,11 @@ class KinkPoints:
         comes to: sign(x**2) at 0 is 0, and 1 either side) and its derivative one on both
         sides."""
         off = self.NEAR * np.maximum(1.0, np.abs(xs))
-        at = np.concatenate([xs - off, xs, xs + off])
+        left, right = xs - off, xs + off
         with np.errstate(all="ignore"):
+            at = np.concatenate([left, xs, right])
             f_left, f_at, f_right = np.split(np.asarray(self.f_along(at), dtype=np.float64), 3)
-            sides = np.concatenate([xs - off, xs + off])
+            sides = np.concatenate([left, right])
             d_left, d_right = np.split(self.reference_at(sides, np.ones(sides.size, bool))[0], 2)
             size = np.maximum(1.0, np.maximum(np.abs(d_left), np.abs(d_right)))
             rounding = 4 * np.finfo(np.float64).eps * np.maximum(np.abs(f_left), np.abs(f_right))
