@@ -28,7 +28,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -61,14 +61,30 @@ class Over:
     hi: float
     n: int
 
-    def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
-        """(index of the first point, the points) a chunk at a time."""
-        span = (self.hi - self.lo) / (self.n - 1) if self.n > 1 else 0.0
+    @property
+    def spacing(self) -> float:
+        return (self.hi - self.lo) / (self.n - 1) if self.n > 1 else 0.0
+
+    def chunks(self, halo: int = 0) -> Iterator[tuple[int, Chunk]]:
+        """(index of the first point, the points) a chunk at a time, each with the `halo`
+        points of the grid either side of it (past its ends too) that numeric's differences
+        reach."""
         for start in range(0, self.n, CHUNK):
-            points = np.arange(start, min(self.n, start + CHUNK), dtype=np.float64)
-            points *= span
+            points = np.arange(start - halo, min(self.n, start + CHUNK) + halo, dtype=np.float64)
+            points *= self.spacing
             points += self.lo
-            yield start, points
+            yield start, Chunk(points, halo)
+
+
+class Chunk(NamedTuple):
+    """A chunk's points, and `halo` more of the grid's either side of them."""
+
+    points: np.ndarray
+    halo: int
+
+    @property
+    def xs(self) -> np.ndarray:
+        return self.points[self.halo : self.points.size - self.halo]
 
 
 def parse_over(text: str) -> Over:
@@ -183,6 +199,9 @@ class GridResult:
     slopes: int = 0  # and points where f is finite and its slope infinite
     # points on a kink where f is differentiable (relu(x) - relu(-x) at 0), compared as any
     smooth: dict[str, int] = field(default_factory=dict)
+    # numeric's differences reach this many of the grid's points either side (0: it takes
+    # stencils at x +- h instead; methods/numeric/gridded.py)
+    halo: int = 0
     # --timeout came first: a run cut short never agrees, even where time ran out after
     # the last chunk's figures (while its --values rows were being written)
     timed_out: bool = False
@@ -371,7 +390,7 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     """The work of run_grid, a chunk at a time, into result (so that a timeout keeps what
     is done)."""
     from diffcli.methods import numeric, symbolic
-    from diffcli.methods.numeric import crossings
+    from diffcli.methods.numeric import crossings, gridded
 
     problem, over, summaries = result.problem, result.over, result.methods
     try:
@@ -394,7 +413,8 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
     }
     plan = _plan(derivative)
     calls: dict[tuple[int, int], dict] = {}  # the symbolic method's function calls, a part
-    runners = _runners(problem, over, options, plan, x_symbol, fixed, calls)
+    made_f: dict[str, tuple[np.ndarray, float]] = {}  # a chunk's f, where numeric evaluates it
+    runners = _runners(problem, over, options, plan, x_symbol, fixed, calls, made_f)
     reference_at = Reference(plan, x_symbol, fixed, calls)
     try:
         reference_at(np.array([over.lo, over.hi]), np.ones(2, dtype=bool))
@@ -413,13 +433,14 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         summary.rel_errors = Strided(over.n, sample_stride)
     for name in summaries:  # first use (imports, torch.func's set-up) is not the method's cost
         try:
-            runners[name](np.array([over.lo, over.hi]))
+            runners[name](Chunk(np.array([over.lo, over.hi]), 0))
         except Exception as failure:
             summaries[name].error = f"{type(failure).__name__}: {failure}".splitlines()[0]
     f_along = functools.partial(numeric.f_along, problem, over.name)
     f_along(np.array([over.lo, over.hi]))
     kinks = crossings.kinks_of(problem, over.name)
     on_kinks = KinkPoints(result, kinks, reference_at, f_along) if kinks else None
+    halo = result.halo = _halo(problem, over, options) if "numeric" in summaries else 0
     held_to = truncation.for_grid(
         problem,
         options,
@@ -427,16 +448,15 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         x_symbol,
         kinks,
         lambda expr, dtype: _evaluator(_plan(expr), x_symbol, fixed, dtype),
+        functools.partial(gridded.steps, spacing=over.spacing, most=halo) if halo else None,
     )
     if held_to is not None:
         summaries["numeric"].judged = 0.0
     calls.clear()  # the first uses' calls are no chunk's
     result.reference_check = _check_reference(reference_at, derivative, x_symbol, fixed, over)
-    for first, xs in over.chunks():
+    for first, points in over.chunks(halo):
         calls.clear()
-        start = time.perf_counter()
-        f = in_halves(f_along, xs)
-        result.f_seconds += time.perf_counter() - start
+        xs = points.xs
         chunk = {"x": xs}
         done = []
         sampled = np.zeros(xs.size, dtype=bool)
@@ -444,13 +464,15 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
         made = None
         for name, summary in summaries.items():
             if summary.error is None:
-                _run_method(runners[name], summary, xs, chunk, done)
+                _run_method(runners[name], summary, points, chunk, done)
             if name == "symbolic":
                 # the reference reuses the symbolic method's function calls: made at once,
                 # they are let go before the next method's arrays are made
                 made = _reference(result, reference_at, xs, sampled)
         reference, long_double = made or _reference(result, reference_at, xs, sampled)
         result.long_double_points += long_double
+        f, f_seconds = made_f.pop("f", None) or _timed(in_halves, f_along, xs)
+        result.f_seconds += f_seconds
         # where f itself is not finite (log(x) for x < 0, whose derivative 1/x is), there
         # is nothing to differentiate
         if not _all_finite(f):
@@ -485,13 +507,14 @@ def _fill(result: GridResult, options: Options, keep: bool, sink: ValuesFile | N
 
 
 def _run_method(
-    runner: Any, summary: MethodSummary, xs: np.ndarray, chunk: dict, done: list
+    runner: Any, summary: MethodSummary, points: Chunk, chunk: dict, done: list
 ) -> None:
     """One method over a chunk, into chunk[its name]; a failure is its error, and hides
     no other method."""
     start = time.perf_counter()
     try:
-        chunk[summary.name] = np.broadcast_to(np.asarray(runner(xs), dtype=np.float64), xs.shape)
+        values = np.asarray(runner(points), dtype=np.float64)
+        chunk[summary.name] = np.broadcast_to(values, points.xs.shape)
     except Exception as failure:
         summary.error = f"{type(failure).__name__}: {failure}".splitlines()[0]
         return
@@ -527,7 +550,7 @@ def _verdicts(result: GridResult, options: Options) -> None:
             summary.within = judged <= atol + rtol * result.largest
             if summary.held:
                 kinked = bool(crossings.kinks_of(result.problem, result.over.name))
-                result.notes.append(truncation.note(summary, kinked))
+                result.notes.append(truncation.note(summary, kinked, result.halo > 0))
     result.notes.insert(
         0,
         f"reference: SymPy's derivative in long double at {result.long_double_points:,} of "
@@ -595,15 +618,55 @@ def _runners(
     x_symbol: Any,
     fixed: dict[Any, float],
     calls: dict[tuple[int, int], dict],
+    made_f: dict[str, tuple[np.ndarray, float]],
 ) -> dict[str, Any]:
+    """Each method's work on a chunk; numeric's leaves the chunk's f in made_f where it
+    evaluates it (at the grid's own points, for its differences)."""
+    from diffcli.methods import numeric
+
     symbolic_values = _evaluator(plan, x_symbol, fixed, np.float64, calls)
+    autograd = _autograd(problem, over.name, options)
+
+    def stencils(xs: np.ndarray) -> np.ndarray:
+        return in_halves(functools.partial(_numeric, problem, over.name, options=options), xs)
+
+    def numeric_on(chunk: Chunk) -> np.ndarray:
+        if not chunk.halo:
+            return stencils(chunk.xs)
+        f, seconds = _timed(
+            in_halves, functools.partial(numeric.f_along, problem, over.name), chunk.points
+        )
+        made_f["f"] = (f[chunk.halo : f.size - chunk.halo], seconds)
+        return numeric.along_grid(
+            problem, over.name, chunk.points, f, chunk.halo, over.spacing, stencils
+        )
+
     return {
-        "symbolic": lambda xs: in_halves(symbolic_values, xs),
-        "numeric": lambda xs: in_halves(
-            lambda part: _numeric(problem, over.name, part, options), xs
-        ),
-        "autograd": _autograd(problem, over.name, options),
+        "symbolic": lambda chunk: in_halves(symbolic_values, chunk.xs),
+        "numeric": numeric_on,
+        "autograd": lambda chunk: autograd(chunk.xs),
     }
+
+
+def _halo(problem: Problem, over: Over, options: Options) -> int:
+    """The points either side of a chunk that numeric's differences from the grid's own
+    points reach (methods/numeric/gridded.py); 0 where it takes its stencils: a scheme,
+    step or dtype other than the default central difference's, a second derivative, or a
+    stop_gradient (its value is held at x_i, not taken at the grid's x_{i+k})."""
+    from diffcli.lang.expr import stops_in
+    from diffcli.methods.numeric import gridded
+
+    default = options.scheme == "central" and options.step is None and options.dtype == "float64"
+    if not default or problem.order != 1 or stops_in(problem.expr):
+        return 0
+    return gridded.halo(over.lo, over.hi, over.spacing)
+
+
+def _timed(work: Any, *args: Any) -> tuple[Any, float]:
+    """work(*args), and the seconds it took."""
+    start = time.perf_counter()
+    done = work(*args)
+    return done, time.perf_counter() - start
 
 
 class Reference:

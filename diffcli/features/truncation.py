@@ -1,5 +1,6 @@
-"""What a grid's finite differences promise: a stencil taken once, at its first step, is
-as accurate as that step allows, and no more.
+"""What a grid's finite differences promise: a stencil taken once, at its first step (or
+the grid's own points nearest it, methods/numeric/gridded.py), is as accurate as that step
+allows, and no more.
 
 Along a grid the central difference is taken once, at h = eps^(1/3) max(1, |x|): right
 for a function that changes on the scale of max(1, |x|), and off by about h^2 |f'''| / 6
@@ -37,17 +38,23 @@ class Truncation:
         eps: float,
         evaluator: Callable,
         near_kink: tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], float] | None = None,
+        steps: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         """derivative: SymPy's f'; evaluator(expr, dtype) makes expr's values at arrays of
         points (the grid's, with the other variables fixed); near_kink: which points' stencils
-        (the points, their reach) meet a kink of f, and the tolerance there (of |f'|)."""
+        (the points, their reach) meet a kink of f, and the tolerance there (of |f'|);
+        steps: each point's step, where it is not eps^(1/3) max(1, |x|) at every point (a
+        grid's own points, methods/numeric/gridded.py)."""
         self.derivative, self.x_symbol, self.eps = derivative, x_symbol, eps
-        self.evaluator, self.near_kink = evaluator, near_kink
+        self.evaluator, self.near_kink, self.steps = evaluator, near_kink, steps
         self._third: tuple[Callable, Callable] | None = None
 
     def allowed(self, xs: np.ndarray, exact: np.ndarray) -> np.ndarray:
         """The error numeric's step allows at the points xs, whose exact f' is `exact`."""
-        h = self.eps ** (1 / 3) * np.maximum(1.0, np.abs(xs))
+        if self.steps is None:
+            h = self.eps ** (1 / 3) * np.maximum(1.0, np.abs(xs))
+        else:
+            h = self.steps(xs)
         size = np.maximum(np.abs(exact), 1.0)
         with np.errstate(all="ignore"):
             try:
@@ -116,11 +123,18 @@ class Holding:
 
 
 def for_grid(
-    problem: Any, options: Any, derivative: Any, x_symbol: Any, kinks: list, evaluator: Callable
+    problem: Any,
+    options: Any,
+    derivative: Any,
+    x_symbol: Any,
+    kinks: list,
+    evaluator: Callable,
+    steps: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Holding | None:
-    """numeric's holding on this grid: to the truncation error of the one step it takes, or
-    first-order accuracy where its stencil met a kink. None where the user set the step or
-    a tolerance, or another stencil or order is taken."""
+    """numeric's holding on this grid: to the truncation error of the one step it takes
+    (each point's from `steps`, where given), or first-order accuracy where its stencil met
+    a kink. None where the user set the step or a tolerance, or another stencil or order is
+    taken."""
     if (
         "numeric" not in options.methods
         or options.step is not None
@@ -136,15 +150,24 @@ def for_grid(
     crossed = functools.partial(crossings.crossed, problem, problem.wrt[0], kinks)
     near_kink = (crossed, default_tolerance("numeric", options, 1, near_kink=True))
     eps = float(np.finfo(options.dtype).eps)
-    truncation = Truncation(derivative, x_symbol, eps, evaluator, near_kink if kinks else None)
+    truncation = Truncation(
+        derivative, x_symbol, eps, evaluator, near_kink if kinks else None, steps
+    )
     return Holding(truncation, default_tolerance("numeric", options, 1))
 
 
-def note(summary: Any, kinked: bool) -> str:
-    """What numeric was held to, and where."""
+def note(summary: Any, kinked: bool, own_points: bool = False) -> str:
+    """What numeric was held to, and where (own_points: where the grid's spacing allowed,
+    its stencils were the grid's own points, methods/numeric/gridded.py)."""
     return (
         "numeric's stencil is taken once along a grid, at its first step h = eps^(1/3) "
-        f"max(1, |x|) (grad --at settles it): at {summary.held:,} "
+        "max(1, |x|)"
+        + (
+            ", or the whole number of the grid's spacings within a third of it"
+            if own_points
+            else ""
+        )
+        + f" (grad --at settles it): at {summary.held:,} "
         f"{'point' if summary.held == 1 else 'points'}, where f changes faster than that "
         "step assumes, its error passes rtol but is within the step's truncation error, "
         "twice h² |f‴| / 6 from the exact f‴"

@@ -15,10 +15,11 @@ are evaluated in one pass over the tree. Schemes:
   for expressions built only from complex-analytic operations.
 
 The package: kit (NumPy, batched), sampler (where f is evaluated, in chunks), stencils,
-richardson, and engine (the entry points below, the only names other modules use).
+richardson, gridded (where a grid's own points serve as a stencil's), and engine (the
+entry points below, the only names other modules use).
 """
 
-from diffcli.methods.numeric.engine import along, differentiate, hessian, sweep
+from diffcli.methods.numeric.engine import along, along_grid, differentiate, hessian, sweep
 from diffcli.methods.numeric.kit import DTYPES, EPSILON, evaluate_at, leaves, value_at_point
 from diffcli.methods.numeric.sampler import f_along
 from diffcli.methods.numeric.stencils import SCHEMES, Scheme, stencil
@@ -29,6 +30,7 @@ __all__ = [
     "SCHEMES",
     "Scheme",
     "along",
+    "along_grid",
     "differentiate",
     "evaluate_at",
     "f_along",

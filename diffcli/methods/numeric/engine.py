@@ -4,7 +4,7 @@ grid of points, the Hessian, and a sweep of steps."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -14,7 +14,7 @@ from diffcli.core.problem import Problem
 from diffcli.core.resources import DEFAULT_MEMORY_MIB
 from diffcli.lang.expr import Call, Var, walk
 from diffcli.methods import HESSIAN, Outcome
-from diffcli.methods.numeric import crossings
+from diffcli.methods.numeric import crossings, gridded
 from diffcli.methods.numeric.kit import DTYPES, EPSILON
 from diffcli.methods.numeric.richardson import richardson
 from diffcli.methods.numeric.sampler import AlongSampler, Sampler, f_along
@@ -97,6 +97,45 @@ def along(
                     problem, name, points, scheme_name, dtype_name, None, memory_mib, settle=True
                 )
     return np.asarray(table, dtype=np.float64).reshape(np.shape(xs))
+
+
+def along_grid(
+    problem: Problem,
+    name: str,
+    points: np.ndarray,
+    f: np.ndarray,
+    halo: int,
+    spacing: float,
+    stencil: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """df/d`name` at points[halo:-halo], a run of a grid's points (of the given spacing,
+    with `halo` more either side), given f at every one of them: the central difference
+    from the grid's own points where a whole number of spacings is close to its step
+    (gridded.py), `stencil` (along, by default) at the others. As along does, points whose
+    difference meets a kink of f, or passes where f is finite, are settled."""
+    count = points.size - 2 * halo
+    xs = points[halo : halo + count]
+    table = np.empty(count)
+    kinks = crossings.kinks_of(problem, name)
+    settle = []
+    with np.errstate(all="ignore"):
+        for start, stop, k in gridded.runs(xs, spacing, halo):
+            if k == 0:
+                table[start:stop] = stencil(xs[start:stop])
+                continue
+            low, high = halo + start, halo + stop
+            part = np.subtract(f[low + k : high + k], f[low - k : high - k], out=table[start:stop])
+            part /= np.subtract(points[low + k : high + k], points[low - k : high - k])
+            if kinks:
+                reached = crossings.crossed(problem, name, kinks, xs[start:stop], k * abs(spacing))
+                settle.append(start + np.flatnonzero(reached))
+            if not np.isfinite(np.sum(part)):  # one pass, no mask, where every value is finite
+                lost = ~np.isfinite(part) & np.isfinite(f[low:high])
+                settle.append(start + np.flatnonzero(lost))
+    settled_here = np.unique(np.concatenate(settle)) if settle else np.arange(0)
+    if settled_here.size:
+        table[settled_here] = along(problem, name, xs[settled_here], settle=True)
+    return table
 
 
 def _across_kinks(problem: Problem, name: str, xs: np.ndarray, reach: np.ndarray) -> np.ndarray:
