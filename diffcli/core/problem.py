@@ -6,9 +6,10 @@ Every method receives the same Problem, so their answers are answers to the same
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from diffcli.core.errors import OptionError, PointError
 from diffcli.lang.expr import Expr, Shape, infer_shapes, variables_of
@@ -16,6 +17,7 @@ from diffcli.lang.parse import DEFAULT_LIMITS, Limits, parse
 from diffcli.lang.point import Point, component_names, parse_point, point_from_mapping
 
 MAX_ORDER = 10
+Answer = TypeVar("Answer")
 
 
 @dataclass(frozen=True)
@@ -164,3 +166,23 @@ def _resolve_wrt(wrt: Sequence[str] | None, variables: list[str]) -> list[str]:
         if name not in chosen:
             chosen.append(name)
     return chosen
+
+
+def per_problem(function: Callable[..., Answer]) -> Callable[..., Answer]:
+    """function(problem, *args) worked out once per problem and args: what the tree says
+    whatever the point, which a grid asks again for every chunk. A Problem holds dicts and
+    cannot be hashed: it is kept beside its answer (by id), so that a later problem given
+    the same id is not taken for it. The answer is shared: callers must not change it."""
+    answers: dict[tuple[Any, ...], tuple[Problem, Answer]] = {}
+
+    @functools.wraps(function)
+    def once(problem: Problem, *args: Any) -> Answer:
+        key = (id(problem), *args)
+        known = answers.get(key)
+        if known is None or known[0] is not problem:
+            if len(answers) >= 64:
+                answers.clear()
+            known = answers[key] = (problem, function(problem, *args))
+        return known[1]
+
+    return once

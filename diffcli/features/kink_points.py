@@ -29,7 +29,7 @@ class KinkPoints:
     SAME = 1e-5  # one-sided values this close (relative) are one
 
     def __init__(
-        self, result: GridResult, kinks: list[Kink], reference_at: Reference, f_along: Any
+        self, result: GridResult, kinks: tuple[Kink, ...], reference_at: Reference, f_along: Any
     ) -> None:
         self.result, self.kinks = result, kinks
         self.reference_at, self.f_along = reference_at, f_along

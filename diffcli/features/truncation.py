@@ -127,7 +127,7 @@ def for_grid(
     options: Any,
     derivative: Any,
     x_symbol: Any,
-    kinks: list,
+    kinks: tuple,
     evaluator: Callable,
     steps: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Holding | None:

@@ -22,7 +22,7 @@ def test_only_kinks_the_variable_reaches_count():
     _, kinks = _kinks("relu(x) + stop_gradient(abs(x)) + max(y, 1)", "x=0, y=0")
     assert [k.text for k in kinks] == ["relu(x)"]
     assert kinks[0].condition == "its argument is 0"
-    assert _kinks("sin(x)")[1] == []
+    assert _kinks("sin(x)")[1] == ()
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from diffcli.core.problem import Problem
+from diffcli.core.problem import Problem, per_problem
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Call, Expr, Var, is_stop, walk
 from diffcli.lang.ops import KINKS
@@ -38,7 +38,8 @@ class Kink:
     condition: str  # e.g. its argument is 0
 
 
-def kinks_of(problem: Problem, name: str) -> list[Kink]:
+@per_problem
+def kinks_of(problem: Problem, name: str) -> tuple[Kink, ...]:
     """f's kink operations that the variable `name` reaches, not through a stop_gradient
     (one inside a stop has no derivative to spoil); one walk up the tree, one down."""
     if problem.expr is None:  # a --python function cannot be read
@@ -58,17 +59,19 @@ def kinks_of(problem: Problem, name: str) -> list[Kink]:
             text = problem.text[node.span[0] : node.span[1]]
             found.append(Kink(node, node.op.kink, text, KINKS[node.op.kink]))
         stack.extend(node.children)
-    return found[::-1]
+    return tuple(found[::-1])
 
 
-def on_kink(problem: Problem, name: str, kinks: list[Kink], xs: np.ndarray) -> list[np.ndarray]:
+def on_kink(
+    problem: Problem, name: str, kinks: tuple[Kink, ...], xs: np.ndarray
+) -> list[np.ndarray]:
     """For each kink, where it sits exactly on it at the points xs."""
     arguments = _arguments(problem, name, kinks, xs)
     return [_RULES[kink.kind].on(args, xs.size) for kink, args in zip(kinks, arguments)]
 
 
 def crossed(
-    problem: Problem, name: str, kinks: list[Kink], xs: np.ndarray, reach: np.ndarray
+    problem: Problem, name: str, kinks: tuple[Kink, ...], xs: np.ndarray, reach: np.ndarray
 ) -> np.ndarray:
     """Points whose stencil, `reach` either side of xs, reaches a kink: one is on it, or
     on the other side of it, at an end or at the centre."""
@@ -82,7 +85,7 @@ def crossed(
 
 
 def _arguments(
-    problem: Problem, name: str, kinks: list[Kink], xs: np.ndarray
+    problem: Problem, name: str, kinks: tuple[Kink, ...], xs: np.ndarray
 ) -> list[list[np.ndarray]]:
     """Each kink's arguments at the points xs (axis 0: the points, or one for all): their
     subtrees alone, a fraction of f (relu(x)'s is x itself)."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from diffcli.core.problem import Problem
+from diffcli.core.problem import Problem, per_problem
 from diffcli.lang.evaluate import evaluate
 from diffcli.lang.expr import Call, Const, Expr, Num, stops_in, walk
 from diffcli.lang.ops import CONSTANTS
@@ -127,7 +127,7 @@ def evaluate_at(
 def stops_held(problem: Problem, base: dict[str, np.ndarray], dtype: type) -> dict[int, np.ndarray]:
     """Each stop_gradient of the tree, by id, with its value at the point `base` (a batch of
     one): finite differences then perturb everything but what the stops cut off."""
-    stops = {id(node) for node in stops_in(problem.expr)}
+    stops = _stop_ids(problem)
     if not stops:
         return {}
     held: dict[int, np.ndarray] = {}
@@ -139,6 +139,11 @@ def stops_held(problem: Problem, base: dict[str, np.ndarray], dtype: type) -> di
     with np.errstate(all="ignore"):
         evaluate(problem.expr, base, NumpyBackend(dtype), keep)
     return held
+
+
+@per_problem
+def _stop_ids(problem: Problem) -> frozenset[int]:
+    return frozenset(id(node) for node in stops_in(problem.expr))
 
 
 def largest_terms(problem: Problem, values: dict[str, np.ndarray], dtype: type) -> np.ndarray:

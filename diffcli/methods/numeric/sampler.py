@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from diffcli.core.problem import Problem
+from diffcli.core.problem import Problem, per_problem
 from diffcli.core.resources import row_elements, rows_per_chunk
 from diffcli.lang.expr import Call, Expr, Index, Num, Var, walk
 from diffcli.methods.numeric.kit import (
@@ -74,10 +74,11 @@ def _facts(
         floor, roundings = np.maximum(1.0, terms), 1.0
     else:
         floor, roundings = 0.0, _calls(problem)
-    elements = row_elements(problem, entries)
+    elements = _row_elements(problem, entries)
     return _Base(base, x0, scalar, elements, rounds, floor, roundings)
 
 
+@per_problem
 def _rounds_inside(problem: Problem) -> bool:
     """Whether f rounds a value computed from a wrt entry and then feeds it to a function
     (sin(1000*x), exp(sin(x))): that rounding is noise of about eps |x f'| in f. Where the
@@ -110,6 +111,7 @@ def _rounds_inside(problem: Problem) -> bool:
     return not exact(problem.expr)
 
 
+@per_problem
 def _sums(problem: Problem) -> bool:
     """Whether f adds or subtracts: its value may then cancel below the terms it rounded
     (0.5 - sigmoid(x) is 0 at 0, 1 - cos(x) is x^2/2), so the noise in f is floored at
@@ -123,11 +125,15 @@ def _sums(problem: Problem) -> bool:
     )
 
 
+@per_problem
 def _calls(problem: Problem) -> float:
     """How many operations of the tree round (at least one): in a product of them the
     relative errors add up."""
     assert problem.expr is not None
     return float(max(1, sum(isinstance(node, Call) for node in walk(problem.expr))))
+
+
+_row_elements = per_problem(row_elements)
 
 
 class Sampler:
