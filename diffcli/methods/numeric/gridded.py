@@ -58,54 +58,37 @@ def halo(lo: float, hi: float, spacing: float) -> int:
     grid's points, at most MOST; 0 where none is served (a grid too coarse, or too fine for
     its |x|)."""
     nearest = 0.0 if (lo < 0) != (hi < 0) else min(abs(lo), abs(hi))
-    if not _served_between(nearest, max(abs(lo), abs(hi)), spacing, MOST):
+    low, high = (
+        STEP_BASE * max(1.0, size) / abs(spacing) for size in (nearest, max(abs(lo), abs(hi)))
+    )
+    # the ratios h / d served: from 1 - CLOSE (k = 1) up to MOST's; CLOSE = 1/3 leaves no gap
+    if high < 1 - CLOSE or low >= MOST + 0.5:
         return 0
-    widest = STEP_BASE * max(1.0, abs(lo), abs(hi)) / abs(spacing)
-    return min(MOST, math.floor(widest + 0.5))
+    return min(MOST, math.floor(high + 0.5))
 
 
 def runs(xs: np.ndarray, spacing: float, most: int) -> Iterator[tuple[int, int, int]]:
     """(start, stop, k): the points of a chunk (xs, in the grid's order, monotone) in runs
-    of one k. On either side of 0 the step grows with |x|, so k does too, a few times a
-    chunk (k changes once every 1 / STEP_BASE points): a run is found by halving, and its
-    k is spacings' at each of its points."""
-
-    def k_at(i: int) -> int:
-        return _spacing(float(xs[i]), spacing, most)
-
-    def one_k(start: int, stop: int) -> int | None:
-        """The run's k if every point of it has the same, else None."""
-        first, last = float(xs[start]), float(xs[stop - 1])
-        k = k_at(start)
-        if max(abs(first), abs(last)) <= 1:  # the step is eps^(1/3) at every point
-            return k
-        if (first < 0) != (last < 0) or k_at(stop - 1) != k:
-            return None
-        if k == 0 and _served_between(abs(first), abs(last), spacing, most):
-            return None
-        return k
-
-    pending, run = [(0, xs.size)], (0, 0, -1)
-    while pending:  # the leftmost first: runs come in order, and neighbours of one k merge
-        start, stop = pending.pop()
-        k = one_k(start, stop) if stop - start > 1 else k_at(start)
-        if k is None:
-            middle = (start + stop) // 2
-            pending += [(middle, stop), (start, middle)]
-        elif k == run[2]:
-            run = (run[0], stop, k)
-        else:
-            if run[1] > run[0]:
-                yield run
-            run = (start, stop, k)
-    if run[1] > run[0]:
-        yield run
+    of one k, each point's k being spacings' for it. k follows h / d, which is constant for
+    |x| <= 1 and moves by STEP_BASE a point past it: k changes at most once in PROBED
+    points (its thresholds, 1 - CLOSE and k + 1/2, are 0.5 or more apart, some 80,000
+    points). So k is taken at every PROBED-th point, and where two differ, the change is
+    found between them by halving."""
+    last = xs.size - 1
+    probed = np.append(np.arange(0, last, PROBED), last)
+    ks = spacings(xs[probed], spacing, most)
+    start = 0
+    for i in np.flatnonzero(ks[1:] != ks[:-1]):
+        low, high = int(probed[i]), int(probed[i + 1])  # k(low) = ks[i], k(high) differs
+        while high - low > 1:
+            middle = (low + high) // 2
+            if _spacing(float(xs[middle]), spacing, most) == ks[i]:
+                low = middle
+            else:
+                high = middle
+        yield start, high, int(ks[i])
+        start = high
+    yield start, xs.size, int(ks[-1])
 
 
-def _served_between(a: float, b: float, spacing: float, most: int) -> bool:
-    """Whether a point with |x| between a and b may be served: some k up to `most` whose
-    served ratios h / d, k / (1 + CLOSE) to k / (1 - CLOSE), meet those between theirs
-    (k = 1 is served from 0.8 to 1.33, inside the 0.5 to 1.5 that round to it; 1.33 to
-    1.6 is served by neither 1 nor 2)."""
-    low, high = (STEP_BASE * max(1.0, size) / abs(spacing) for size in sorted((a, b)))
-    return max(1, math.ceil(low * (1 - CLOSE))) <= min(most, math.floor(high * (1 + CLOSE)))
+PROBED = 1 << 10
