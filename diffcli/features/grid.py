@@ -71,8 +71,9 @@ class Over:
         reach."""
         for start in range(0, self.n, CHUNK):
             points = np.arange(start - halo, min(self.n, start + CHUNK) + halo, dtype=np.float64)
-            points *= self.spacing
-            points += self.lo
+            with np.errstate(over="ignore"):  # past float64's range the halo's points are inf
+                points *= self.spacing
+                points += self.lo
             yield start, Chunk(points, halo)
 
 

@@ -582,3 +582,19 @@ def test_handing_work_to_the_pool_and_waiting_for_it_is_shielded_from_the_deadli
     with pytest.raises(deadline.TimedOut), deadline.deadline(0.01):
         while True:  # work in this thread stays interruptible
             grid._at_once([lambda: sum(range(1000)), lambda: 2])
+
+
+@pytest.mark.parametrize("points", [11, 1000001])
+def test_a_grid_at_the_end_of_float64s_range_warns_of_nothing(cli, points):
+    """Near 1.8e308 the stencil's x + h, and the grid's own points past its end, overflow
+    to inf: f is not finite there, which the notes say; NumPy's overflow warnings went to
+    stderr."""
+    result = cli("grad", "x", "--over", f"x=1.7e308:1.7976931348623157e308:{points}")
+    assert result.exit_code == 1 and result.stderr == ""
+    assert "numeric is not finite at" in result.stdout
+
+
+def test_a_point_at_the_end_of_float64s_range_warns_of_nothing(cli):
+    """sin at -1.8e308: the note's check of where the stencil went moved x past the range."""
+    result = cli("grad", "sin(x)", "--at", "-1.7976931348623157e308")
+    assert result.exit_code in (0, 1, 3) and result.stderr == ""

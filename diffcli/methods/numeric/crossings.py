@@ -198,7 +198,8 @@ def _moved(problem: Problem, step: float) -> tuple[dict[str, np.ndarray], list[s
                 for other, value in base.items():
                     moved = np.array(value[0], dtype=np.float64)
                     if other == name:
-                        moved.flat[j] += side
+                        with np.errstate(over="ignore"):  # past float64's range: inf
+                            moved.flat[j] += side
                     rows[other].append(moved)
     return {name: np.stack([base[name][0], *rows[name]]) for name in base}, moves
 

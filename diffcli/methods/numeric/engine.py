@@ -84,8 +84,8 @@ def along(
         k = problem.order
         scheme = _scheme(scheme_name)
         offsets, weights = weighted(scheme, k)
-        h = first_step(sampler, scheme, k, step)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # x + h past float64's range is inf: a lost point
+            h = first_step(sampler, scheme, k, step)
             table = _weighted_sum(sampler, offsets, weights, h)
             table /= h if k == 1 else h**k
         if step is None:  # a step the user chose is theirs, kink or not

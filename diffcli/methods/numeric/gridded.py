@@ -27,6 +27,7 @@ from diffcli.methods.numeric.kit import EPSILON
 STEP_BASE = float(EPSILON[np.float64]) ** (1 / 3)  # the central difference's h at |x| <= 1
 CLOSE = 1 / 3  # how far k d may be from h, of h: every ratio h / d from 0.75 up has a k
 MOST = 1 << 12  # the most spacings a step may span: the points a chunk evaluates either side
+PROBED = 1 << 10  # points between those whose k runs() asks for at once
 
 
 def spacings(xs: np.ndarray, spacing: float, most: int) -> np.ndarray:
@@ -89,6 +90,3 @@ def runs(xs: np.ndarray, spacing: float, most: int) -> Iterator[tuple[int, int, 
         yield start, high, int(ks[i])
         start = high
     yield start, xs.size, int(ks[-1])
-
-
-PROBED = 1 << 10
