@@ -167,3 +167,12 @@ def test_the_held_allowance_is_taken_at_the_step_each_point_took():
     exact = 1 / xs
     h = steps(xs)
     assert np.allclose(truncation.allowed(xs, exact), 2 * h**2 * (2 / xs**3) / 6)
+
+
+def test_the_table_says_whose_time_f_is(cli):
+    """Where numeric evaluates f for its differences, f's time is part of numeric's: the
+    table says so, and not where numeric takes its stencils (a coarse grid)."""
+    dense = cli("grad", "sin(x)", "--over", "x=-1:1:300001").stdout
+    coarse = cli("grad", "sin(x)", "--over", "x=-1:1:1001").stdout
+    assert "part of numeric's time" in " ".join(dense.split())
+    assert "part of numeric's time" not in " ".join(coarse.split())
