@@ -703,7 +703,8 @@ class Reference:
         fresh = isinstance(reference, np.ndarray) and reference.flags.owndata
         if not (fresh and reference.shape == xs.shape):  # a constant, or the points' own
             reference = np.array(np.broadcast_to(reference, xs.shape), dtype=np.float64)
-        again = np.flatnonzero(sampled | ~bound.within(result, TRUSTED))
+        trusted = bound.everywhere_within(result, TRUSTED)
+        again = np.flatnonzero(sampled if trusted else sampled | ~bound.within(result, TRUSTED))
         if again.size:
             with np.errstate(over="ignore"):  # past float64's range: inf, as it should be
                 reference[again] = self.long_double(xs[again])

@@ -30,6 +30,7 @@ given, and are not made again.
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import threading
 from collections.abc import Callable
@@ -66,7 +67,10 @@ class Bounded:
 
     def __mul__(self, other: Bounded) -> Bounded:
         value = self.value * other.value
-        return _normal(value, _plus(self.relative, other.relative, 1.0), self, other)
+        # by an exact power of two (2*x), a product rounds nothing, unless it leaves the
+        # normal range (which _normal sees)
+        rounding = 0.0 if _power_of_two(self) or _power_of_two(other) else 1.0
+        return _normal(value, _plus(self.relative, other.relative, rounding), self, other)
 
 
 def bounded_values(
@@ -84,6 +88,15 @@ def bounded_values(
 def exact(value: Any) -> Bounded:
     """A value with no error: a grid point, a fixed variable's float."""
     return Bounded(value, 0.0)
+
+
+def everywhere_within(result: Bounded, fraction: float) -> bool:
+    """Whether within holds at every point, told without a mask where it can be: one
+    bound for every point, and every value finite (their sum is)."""
+    if np.ndim(result.relative) or not result.relative <= fraction / U:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.sum(result.value)))
 
 
 def within(result: Bounded, fraction: float) -> Any:
@@ -108,6 +121,10 @@ class _BoundedMath:
 
     @staticmethod
     def total(args: list[Bounded]) -> Bounded:
+        if len(args) == 2 and all(_is_exact(a.relative) for a in args):
+            # one rounding of an exact sum, within u of itself wherever it cancels (and
+            # exact where it cancels to 0): 2*x + 3 on grid points, without their sizes
+            return Bounded(np.add(args[0].value, args[1].value), 1.0)
         if all(a.span[0] >= 0 for a in args) or all(a.span[1] <= 0 for a in args):
             # no cancellation: each term's error is within its largest relative error of
             # |value|, and each of the n - 1 roundings within u |value|
@@ -287,6 +304,13 @@ def _absolute(arg: Bounded) -> Any:
     if isinstance(size, np.ndarray) and np.shape(arg.relative) in ((), size.shape):
         return np.multiply(size, arg.relative, out=size)
     return arg.relative * size
+
+
+def _power_of_two(factor: Bounded) -> bool:
+    """An exact constant +-2^k: multiplying by it moves the exponent alone."""
+    if np.ndim(factor.value) or not _is_exact(factor.relative):
+        return False
+    return math.isfinite(factor.value) and abs(math.frexp(factor.value)[0]) == 0.5
 
 
 def _is_exact(error: Any) -> bool:

@@ -158,15 +158,28 @@ def test_cancellation_is_seen_where_it_happens():
 
 def test_underflow_and_exact_cancellation_promise_nothing():
     """exp(-x) at x = 745 is a subnormal, so exp(-x)*1e300 has no relative bound there; a
-    sum that is exactly 0 has no relative error to speak of; x*y at x = 0 is an exact 0."""
+    sum of rounded terms that is exactly 0 has no relative error to speak of (that of
+    exact terms is exactly 0: x - 1 at 1); x*y at x = 0 is an exact 0."""
     result = evaluated(sp.exp(-x) * sp.Float(1e300), np.array([1.0, 745.0]))
     assert list(bound.within(result, 1e-10)) == [True, False]
     softplus = evaluated(stable.softplus(x) * sp.Float(1e300), np.array([-745.0, -700.0]))
     assert list(bound.within(softplus, 1e-10)) == [False, True]
-    assert not bound.within(evaluated(x - 1, np.array([1.0])), 1e-10).any()
+    assert not bound.within(evaluated(sp.sin(x) - sp.sin(1), np.array([1.0])), 1e-10).any()
+    assert bound.within(evaluated(x - 1, np.array([1.0, 1.5])), 1e-15).all()
     assert bound.within(evaluated(x * sp.sin(x), np.array([0.0])), 1e-15).all()
 
 
 def test_a_jump_is_exact_until_the_error_could_cross_it():
     result = evaluated(sp.sign(sp.sin(x) - x), np.array([-1.0, 1e-8, 2.0]))
     assert list(np.broadcast_to(bound.within(result, 1e-15), (3,))) == [True, False, True]
+
+
+def test_an_exact_sum_is_told_within_at_every_point_without_a_mask():
+    """2x + 3 on grid points: one rounding of exact terms, within u of itself where it
+    cancels, one bound for every point, so the reference asks long double at the sampled
+    points only; an overflow or a bound per point goes point by point."""
+    xs = np.array([-1.5, -1.0, 0.3, 2.0])
+    assert bound.everywhere_within(evaluated(2 * x + 3, xs), 2.0**-40)
+    assert evaluated(2 * x + 3, xs).value[0] == 0.0
+    assert not bound.everywhere_within(evaluated(sp.sin(x) + 3, xs), 2.0**-40)
+    assert not bound.everywhere_within(evaluated(x * sp.Float(1e300), xs * 1e10), 2.0**-40)
