@@ -111,8 +111,8 @@ def along_grid(
     """df/d`name` at points[halo:-halo], a run of a grid's points (of the given spacing,
     with `halo` more either side), given f at every one of them: the central difference
     from the grid's own points where a whole number of spacings is close to its step
-    (gridded.py), `stencil` (along, by default) at the others. As along does, points whose
-    difference meets a kink of f, or passes where f is finite, are settled."""
+    (gridded.py), `stencil` (the grid's way of calling along) at the others. As along does,
+    points whose difference meets a kink of f, or passes where f is finite, are settled."""
     count = points.size - 2 * halo
     xs = points[halo : halo + count]
     table = np.empty(count)
