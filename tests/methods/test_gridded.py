@@ -104,20 +104,40 @@ def test_points_the_grid_cannot_serve_take_the_stencil_bit_for_bit():
     assert np.array_equal(table[unserved], numeric.along(problem, "x", xs[unserved]))
 
 
-def test_a_difference_reaching_past_where_f_is_finite_is_settled():
+def test_a_difference_reaching_past_where_f_is_finite_is_alongs():
     """log(x) on points from 1e-7, 5e-7 apart: the first points' differences reach below 0
-    (nan); there f is finite, and they are settled as at a point."""
+    (nan); there f is finite, and they are taken as along takes them (settled where its own
+    step reaches below 0 too)."""
     over = parse_over("x=1e-7:1e-4:200")
     halo = gridded.halo(over.lo, over.hi, over.spacing)
     points = next(over.chunks(halo))[1].points
     problem = build_problem("log(x)", "x=1")
     f = numeric.f_along(problem, "x", points)
-    table = numeric.along_grid(problem, "x", points, f, halo, over.spacing, _refused)
+    along = lambda xs: numeric.along(problem, "x", xs)  # noqa: E731
+    table = numeric.along_grid(problem, "x", points, f, halo, over.spacing, along)
     xs = points[halo:-halo]
     reached = xs - gridded.steps(xs, over.spacing, halo) < 0
     assert reached.any() and np.isfinite(table).all()
-    settled = numeric.along(problem, "x", xs[reached], settle=True)
-    assert np.array_equal(table[reached], settled)
+    assert np.array_equal(table[reached], along(xs[reached]))
+
+
+def test_a_difference_meeting_a_kink_takes_alongs_own_step():
+    """atan2(cos(x), x) jumps by 2 pi at -pi/2. The point 9.6e-6 from it takes k = 4
+    spacings (9.9e-6), which reach across; along's own step (9.5e-6) does not, and its
+    value is 1e-12 off. Settled instead, as a point whose step meets the kink is, the step
+    shrank to 1e-10 and lost five digits to round-off (4.6e-6 off)."""
+    points, halo, spacing = _chunk("x=-2.11:0.373:1000001")
+    problem = build_problem("atan2(cos(x), x) - (x - 0.3)", "x=0")
+    f = numeric.f_along(problem, "x", points)
+    along = lambda xs: numeric.along(problem, "x", xs)  # noqa: E731
+    table = numeric.along_grid(problem, "x", points, f, halo, spacing, along)
+    i = 217162
+    x = points[halo + i]
+    assert (
+        9.5e-6 < x + np.pi / 2 < 9.6e-6 and gridded.spacings(np.array([x]), spacing, halo)[0] == 4
+    )
+    exact = -x * np.sin(x) / (x**2 + np.cos(x) ** 2) - 1 - np.cos(x) / (x**2 + np.cos(x) ** 2)
+    assert abs(table[i] - exact) < 1e-10
 
 
 @pytest.mark.parametrize("chunk", [1 << 12, 1 << 15])

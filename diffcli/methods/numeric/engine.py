@@ -111,13 +111,15 @@ def along_grid(
     """df/d`name` at points[halo:-halo], a run of a grid's points (of the given spacing,
     with `halo` more either side), given f at every one of them: the central difference
     from the grid's own points where a whole number of spacings is close to its step
-    (gridded.py), `stencil` (the grid's way of calling along) at the others. As along does,
-    points whose difference meets a kink of f, or passes where f is finite, are settled."""
+    (gridded.py), `stencil` (the grid's way of calling along) at the others, and where
+    that difference meets a kink of f or passes where f is finite: there along takes its
+    own step, and settles it only if that step too meets the kink or the edge (k d may be
+    a third longer than it, and a step settled next to a kink can lose digits)."""
     count = points.size - 2 * halo
     xs = points[halo : halo + count]
     table = np.empty(count)
     kinks = crossings.kinks_of(problem, name)
-    settle = []
+    others = []
     with np.errstate(all="ignore"):
         for start, stop, k in gridded.runs(xs, spacing, halo):
             if k == 0:
@@ -128,13 +130,13 @@ def along_grid(
             part /= np.subtract(points[low + k : high + k], points[low - k : high - k])
             if kinks:
                 reached = crossings.crossed(problem, name, kinks, xs[start:stop], k * abs(spacing))
-                settle.append(start + np.flatnonzero(reached))
+                others.append(start + np.flatnonzero(reached))
             if not np.isfinite(np.sum(part)):  # one pass, no mask, where every value is finite
                 lost = ~np.isfinite(part) & np.isfinite(f[low:high])
-                settle.append(start + np.flatnonzero(lost))
-    settled_here = np.unique(np.concatenate(settle)) if settle else np.arange(0)
-    if settled_here.size:
-        table[settled_here] = along(problem, name, xs[settled_here], settle=True)
+                others.append(start + np.flatnonzero(lost))
+    elsewhere = np.unique(np.concatenate(others)) if others else np.arange(0)
+    if elsewhere.size:
+        table[elsewhere] = stencil(xs[elsewhere])
     return table
 
 
