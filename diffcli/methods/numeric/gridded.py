@@ -42,9 +42,14 @@ def spacings(xs: np.ndarray, spacing: float, most: int) -> np.ndarray:
 def _spacing(x: float, spacing: float, most: int) -> int:
     """spacings at one point, in Python's floats: the same float64 operations in the same
     order, so the same k, at a hundredth of NumPy's cost for an array of one."""
-    ratio = STEP_BASE * max(1.0, abs(x)) / abs(spacing)
+    ratio = _ratio(abs(x), spacing)
     k = math.floor(ratio + 0.5)
     return k if 1 <= k <= most and abs(k - ratio) <= CLOSE * ratio else 0
+
+
+def _ratio(size: float, spacing: float) -> float:
+    """h / d at a point of that |x|."""
+    return STEP_BASE * max(1.0, size) / abs(spacing)
 
 
 def steps(xs: np.ndarray, spacing: float, most: int) -> np.ndarray:
@@ -59,9 +64,7 @@ def halo(lo: float, hi: float, spacing: float) -> int:
     grid's points, at most MOST; 0 where none is served (a grid too coarse, or too fine for
     its |x|)."""
     nearest = 0.0 if (lo < 0) != (hi < 0) else min(abs(lo), abs(hi))
-    low, high = (
-        STEP_BASE * max(1.0, size) / abs(spacing) for size in (nearest, max(abs(lo), abs(hi)))
-    )
+    low, high = _ratio(nearest, spacing), _ratio(max(abs(lo), abs(hi)), spacing)
     # the ratios h / d served: from 1 - CLOSE (k = 1) up to MOST's; CLOSE = 1/3 leaves no gap
     if high < 1 - CLOSE or low >= MOST + 0.5:
         return 0
