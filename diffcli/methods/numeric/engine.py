@@ -118,7 +118,6 @@ def along_grid(
     count = points.size - 2 * halo
     xs = points[halo : halo + count]
     table = np.empty(count)
-    kinks = crossings.kinks_of(problem, name)
     others = []
     with np.errstate(all="ignore"):
         for start, stop, k in gridded.runs(xs, spacing, halo):
@@ -128,9 +127,7 @@ def along_grid(
             low, high = halo + start, halo + stop
             part = np.subtract(f[low + k : high + k], f[low - k : high - k], out=table[start:stop])
             part /= np.subtract(points[low + k : high + k], points[low - k : high - k])
-            if kinks:
-                reached = crossings.crossed(problem, name, kinks, xs[start:stop], k * abs(spacing))
-                others.append(start + np.flatnonzero(reached))
+            others.append(start + _across_kinks(problem, name, xs[start:stop], k * abs(spacing)))
             if not np.isfinite(np.sum(part)):  # one pass, no mask, where every value is finite
                 lost = ~np.isfinite(part) & np.isfinite(f[low:high])
                 others.append(start + np.flatnonzero(lost))
